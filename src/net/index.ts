@@ -1,0 +1,3 @@
+/** Shared wire helpers: errors, byte access, outer headers. */
+export * from './errors.js';
+export * from './bytes.js';

@@ -1,0 +1,24 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'net/index': 'src/net/index.ts',
+    'geneve/index': 'src/geneve/index.ts',
+    'vxlan/index': 'src/vxlan/index.ts',
+    'stt/index': 'src/stt/index.ts',
+    'nvgre/index': 'src/nvgre/index.ts',
+    'tlv/index': 'src/tlv/index.ts',
+    'offload-hints/index': 'src/offload-hints/index.ts',
+    'walk/index': 'src/walk/index.ts',
+    'capture/index': 'src/capture/index.ts',
+    cli: 'src/cli/main.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2020',
+  splitting: true,
+  shims: false,
+});
