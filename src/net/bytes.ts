@@ -92,7 +92,7 @@ export function formatMac(b: Uint8Array, i: number): string {
 }
 
 /** Parse `aa:bb:cc:dd:ee:ff` (or `-` separators) into 6 bytes. @throws RangeError. */
-export function parseMac(s: string): Uint8Array {
+export function macFromText(s: string): Uint8Array {
   const parts = s.split(/[:-]/);
   if (parts.length !== 6 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p))) throw new RangeError(`not a MAC address: ${s}`);
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
@@ -104,7 +104,7 @@ export function formatIpv4(b: Uint8Array, i: number): string {
 }
 
 /** Parse a dotted-quad IPv4 address. @throws RangeError. */
-export function parseIpv4(s: string): Uint8Array {
+export function ipv4FromText(s: string): Uint8Array {
   const parts = s.split('.');
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new RangeError(`not an IPv4 address: ${s}`);
   return Uint8Array.from(parts.map(Number));
@@ -140,7 +140,7 @@ export function formatIpv6(b: Uint8Array, i: number): string {
 }
 
 /** Parse IPv6 text (with `::` and an optional dotted IPv4 tail). @throws RangeError. */
-export function parseIpv6(s: string): Uint8Array {
+export function ipv6FromText(s: string): Uint8Array {
   const bad = (): never => {
     throw new RangeError(`not an IPv6 address: ${s}`);
   };
@@ -149,7 +149,7 @@ export function parseIpv6(s: string): Uint8Array {
   const dot = text.lastIndexOf('.');
   if (dot >= 0) {
     const colon = text.lastIndexOf(':');
-    const v4 = parseIpv4(text.slice(colon + 1));
+    const v4 = ipv4FromText(text.slice(colon + 1));
     tail.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
     text = text.slice(0, colon + 1) + '0';
     tail.length === 2 || bad();
@@ -177,6 +177,6 @@ export function parseIpv6(s: string): Uint8Array {
 }
 
 /** Parse an IPv4 or IPv6 address; returns 4 or 16 bytes. @throws RangeError. */
-export function parseIp(s: string): Uint8Array {
-  return s.includes(':') ? parseIpv6(s) : parseIpv4(s);
+export function ipFromText(s: string): Uint8Array {
+  return s.includes(':') ? ipv6FromText(s) : ipv4FromText(s);
 }

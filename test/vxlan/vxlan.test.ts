@@ -61,7 +61,7 @@ describe('VXLAN fixtures (deconstruct / construct / parse / emit)', () => {
   });
   it('GPE version 1 is bad-version', () => {
     const b = Uint8Array.from(VXLAN_GPE_KERNEL_IPV4);
-    b[0] |= 0x10;
+    b[0] = b[0]! | 0x10;
     const r = parseVxlanGpe(b);
     expect(r.ok ? null : [r.error.kind, r.error.found]).toEqual(['bad-version', 1]);
   });

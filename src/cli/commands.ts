@@ -1,0 +1,329 @@
+/**
+ * The CLI's commands over the library: stream a capture, walk each packet, print or write.
+ * Memory stays bounded: records are streamed, reassembly buffers are capped, the summary keeps one
+ * row per tunnel.
+ */
+import { SingleBar } from 'cli-progress';
+import { statSync } from 'node:fs';
+import { formatWireError, type WireError } from '../net/errors.js';
+import { EtherType } from '../net/ethernet.js';
+import { linkLayerInfo, LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../capture/linktype.js';
+import { readCaptureFile, PcapFileWriter } from '../capture/node.js';
+import { SttReassembler } from '../stt/reassembly.js';
+import { IpReassembler } from '../walk/ipfrag.js';
+import { packetJson, packetLine } from '../walk/format.js';
+import type { DecodedLayer } from '../walk/layers.js';
+import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, walkPacket, type LinkStart, type PacketDecode, type TcpTunnelKind, type UdpTunnelKind, type WalkOptions } from '../walk/walker.js';
+
+/** Options shared by `decode` and `decap`. */
+export interface CommonOptions {
+  type?: string;
+  vni?: bigint;
+  decodeAs: Array<{ proto: 'udp' | 'tcp'; port: number; kind: string }>;
+  strict: boolean;
+  maxDepth: number;
+  progress: boolean;
+}
+
+/** A usage or I/O problem that ends the run with exit status 2 and a one-line message. */
+export class CliError extends Error {}
+
+const TUNNELS = new Set(['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt']);
+
+function tunnelId(l: DecodedLayer): bigint | undefined {
+  switch (l.proto) {
+    case 'vxlan':
+    case 'vxlan-gpe':
+    case 'geneve':
+      return BigInt(l.vni);
+    case 'nvgre':
+      return BigInt(l.vsid);
+    case 'gre':
+      return l.key === undefined ? undefined : BigInt(l.key);
+    case 'stt':
+      return l.contextId;
+    default:
+      return undefined;
+  }
+}
+
+/** Does a decoded packet pass `--type` / `--vni`? */
+export function matches(d: PacketDecode, o: Pick<CommonOptions, 'type' | 'vni'>): boolean {
+  if (o.type === undefined && o.vni === undefined) return true;
+  return d.layers.some((l) => TUNNELS.has(l.proto) && (o.type === undefined || l.proto === o.type) && (o.vni === undefined || tunnelId(l) === o.vni));
+}
+
+interface Session {
+  readonly walk: (data: Uint8Array, linkType: number, timeNs: bigint) => PacketDecode;
+  readonly ip: IpReassembler;
+  readonly stt: SttReassembler;
+}
+
+function session(o: CommonOptions): Session {
+  const udpPorts = new Map<number, UdpTunnelKind>(DEFAULT_UDP_PORTS);
+  const tcpPorts = new Map<number, TcpTunnelKind>(DEFAULT_TCP_PORTS);
+  for (const r of o.decodeAs) {
+    if (r.proto === 'udp') udpPorts.set(r.port, r.kind as UdpTunnelKind);
+    else tcpPorts.set(r.port, r.kind as TcpTunnelKind);
+  }
+  const ip = new IpReassembler();
+  const stt = new SttReassembler();
+  const base: WalkOptions = { udpPorts, tcpPorts, strict: o.strict, maxDepth: o.maxDepth, ipReassembler: ip, sttReassembler: stt };
+  const walk = (data: Uint8Array, linkType: number, timeNs: bigint): PacketDecode => {
+    const nowMs = Number(timeNs / 1_000_000n);
+    if (linkType === LINKTYPE_ETHERNET) return walkPacket(data, { ...base, nowMs });
+    const li = linkLayerInfo(linkType, data);
+    if (!li.ok) return { layers: [], errors: [li.error] };
+    const info = li.value;
+    const bytes = info.payloadOffset ? data.subarray(info.payloadOffset) : data;
+    let link: LinkStart;
+    if (info.next === 'ethernet') link = { kind: 'ethernet' };
+    else if (info.next === 'ethertype' && info.etherType !== undefined) link = { kind: 'l3', etherType: info.etherType };
+    else return { layers: [], errors: [{ kind: 'unsupported', layer: 'link', at: info.payloadOffset, field: 'protocol', found: info.protocol ?? -1, allowed: 'Ethernet or an EtherType' }] };
+    const d = walkPacket(bytes, { ...base, nowMs, link });
+    return info.payloadOffset ? shift(d, info.payloadOffset) : d;
+  };
+  return { walk, ip, stt };
+}
+
+/** Make offsets absolute in the record when the walk started after a link-layer header. */
+function shift(d: PacketDecode, by: number): PacketDecode {
+  const layers = d.layers.map((l) => (l.buffer === 'reassembled' ? l : ({ ...l, offset: l.offset + by } as DecodedLayer)));
+  const errors = d.errors.map((e) => ({ ...e, at: e.at + by }));
+  return { ...d, layers, errors };
+}
+
+async function* records(file: string): AsyncGenerator<{ index: number; timestampNs: bigint; caplen: number; origLen: number; linkType: number; data: Uint8Array } | { error: WireError }> {
+  try {
+    statSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let first = true;
+  for await (const r of readCaptureFile(file)) {
+    if ('error' in r && first) throw new CliError(`${file} is not a readable capture: ${formatWireError(r.error)}`);
+    first = false;
+    yield r;
+  }
+}
+
+function progressBar(o: CommonOptions, file: string): { tick: (bytes: number) => void; stop: () => void } {
+  if (!o.progress || !process.stderr.isTTY) return { tick: () => {}, stop: () => {} };
+  const total = statSync(file).size;
+  const bar = new SingleBar({ stream: process.stderr, format: 'decoding [{bar}] {percentage}% | {value}/{total} bytes | {packets} packets', hideCursor: true }, undefined);
+  bar.start(total, 0, { packets: 0 });
+  let seen = 0;
+  let packets = 0;
+  return {
+    tick: (bytes: number) => {
+      seen += bytes + 16;
+      if (++packets % 4096 === 0) bar.update(Math.min(seen, total), { packets });
+    },
+    stop: () => {
+      bar.update(total, { packets });
+      bar.stop();
+    },
+  };
+}
+
+interface SummaryRow {
+  type: string;
+  id: string;
+  src: string;
+  dst: string;
+  packets: number;
+  bytes: number;
+  classes: Set<string>;
+}
+
+function summaryKey(d: PacketDecode): SummaryRow | undefined {
+  const L = d.layers;
+  const i = L.findIndex((l) => TUNNELS.has(l.proto));
+  if (i < 0) return undefined;
+  const t = L[i]!;
+  let ip: DecodedLayer | undefined;
+  for (let k = i - 1; k >= 0; k--) {
+    const l = L[k]!;
+    if (l.proto === 'ipv4' || l.proto === 'ipv6') {
+      ip = l;
+      break;
+    }
+  }
+  const id = tunnelId(t);
+  const row: SummaryRow = {
+    type: t.proto,
+    id: id === undefined ? '-' : t.proto === 'stt' ? `0x${id.toString(16).padStart(16, '0')}` : t.proto === 'nvgre' ? `0x${id.toString(16).padStart(6, '0')}` : id.toString(),
+    src: ip && (ip.proto === 'ipv4' || ip.proto === 'ipv6') ? ip.src : '?',
+    dst: ip && (ip.proto === 'ipv4' || ip.proto === 'ipv6') ? ip.dst : '?',
+    packets: 0,
+    bytes: 0,
+    classes: new Set(),
+  };
+  if (t.proto === 'geneve') for (const o of t.options) row.classes.add(`0x${o.optionClass.toString(16).padStart(4, '0')}`);
+  return row;
+}
+
+function printSummary(rows: Map<string, SummaryRow>, totals: { packets: number; tunneled: number; errors: number }, ip: IpReassembler, stt: SttReassembler): void {
+  const header = ['type', 'id', 'outer src', 'outer dst', 'packets', 'bytes', 'option classes'];
+  const body = [...rows.values()]
+    .sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id, undefined, { numeric: true }) || a.src.localeCompare(b.src))
+    .map((r) => [r.type, r.id, r.src, r.dst, String(r.packets), String(r.bytes), [...r.classes].sort().join(',') || '-']);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
+  const line = (cells: string[]): string => cells.map((s, c) => (c >= 4 && c <= 5 ? s.padStart(widths[c]!) : s.padEnd(widths[c]!))).join('  ').trimEnd();
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  out.push(`${totals.packets} packets, ${totals.tunneled} in tunnels, ${totals.errors} with errors`);
+  out.push(...incompleteReport(ip, stt));
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function incompleteReport(ip: IpReassembler, stt: SttReassembler): string[] {
+  const lines: string[] = [];
+  const ipPending = ip.pendingDatagrams();
+  const drops = Object.entries(ip.dropped).filter(([, n]) => n > 0);
+  if (ipPending.length || drops.length) {
+    lines.push(`ip reassembly: ${ip.completed} datagrams completed, ${ipPending.length} incomplete${drops.length ? `, dropped ${drops.map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}`);
+  }
+  const sp = stt.pendingFrames();
+  const st = stt.stats();
+  const sdrops = Object.entries(st.dropped).filter(([, n]) => (n as number) > 0);
+  if (sp.length || sdrops.length) {
+    lines.push(`stt reassembly: ${st.completed} frames completed, ${sp.length} incomplete${sdrops.length ? `, dropped ${sdrops.map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}`);
+  }
+  return lines;
+}
+
+/** `tunnelwire decode FILE`. @returns the exit status. */
+export async function runDecode(file: string, o: CommonOptions & { json: boolean; summary: boolean }): Promise<number> {
+  try {
+    const s = session(o);
+    const bar = progressBar(o, file);
+    const rows = new Map<string, SummaryRow>();
+    const totals = { packets: 0, tunneled: 0, errors: 0 };
+    const out: string[] = [];
+    const flush = (): void => {
+      if (out.length) process.stdout.write(out.join('\n') + '\n');
+      out.length = 0;
+    };
+    for await (const r of records(file)) {
+      if ('error' in r) {
+        flush();
+        const msg = `capture error: ${formatWireError(r.error)}`;
+        if (o.json) process.stdout.write(JSON.stringify({ captureError: { layer: r.error.layer, kind: r.error.kind, offset: r.error.at, message: msg } }) + '\n');
+        else process.stderr.write(`tunnelwire: ${msg}\n`);
+        totals.errors++;
+        break;
+      }
+      bar.tick(r.caplen);
+      const d = s.walk(r.data, r.linkType, r.timestampNs);
+      totals.packets++;
+      if (!matches(d, o)) continue;
+      if (d.errors.length) totals.errors++;
+      if (o.summary) {
+        const row = summaryKey(d);
+        if (!row) continue;
+        totals.tunneled++;
+        const key = `${row.type}|${row.id}|${row.src}|${row.dst}`;
+        const have = rows.get(key);
+        const target = have ?? row;
+        if (!have) rows.set(key, row);
+        target.packets++;
+        target.bytes += r.origLen;
+        for (const c of row.classes) target.classes.add(c);
+        continue;
+      }
+      out.push(o.json ? JSON.stringify(packetJson(r.index, r.timestampNs, r.origLen, r.caplen, d), jsonReplacer) : packetLine(r.index, r.timestampNs, r.origLen, d));
+      if (out.length >= 512) flush();
+    }
+    flush();
+    bar.stop();
+    if (o.summary) printSummary(rows, totals, s.ip, s.stt);
+    else if (!o.json) for (const l of incompleteReport(s.ip, s.stt)) process.stderr.write(`tunnelwire: ${l}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`tunnelwire: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `0x${v.toString(16)}` : v;
+}
+
+/** Link type for a decap output from the inner EtherTypes seen: Ethernet if any frame is Ethernet, else raw IP. */
+function decapLinkType(kinds: Set<number>): number {
+  return kinds.has(EtherType.TEB) || kinds.size === 0 ? LINKTYPE_ETHERNET : LINKTYPE_RAW;
+}
+
+/**
+ * `tunnelwire decap IN -o OUT`: the innermost tunnel payload of each matching packet, timestamps kept.
+ * Ethernet payloads are written as they are; L3 payloads (GPE, Geneve L3, GRE) are written raw
+ * (LINKTYPE_RAW) when the capture has no Ethernet payloads, else behind a synthesized Ethernet header
+ * (zero MACs, the payload's EtherType) so one file can hold both.
+ */
+export async function runDecap(file: string, o: CommonOptions & { output: string }): Promise<number> {
+  try {
+    // Pass 1: which inner kinds occur (decides the output link type).
+    const kinds = new Set<number>();
+    {
+      const s = session(o);
+      for await (const r of records(file)) {
+        if ('error' in r) break;
+        const d = s.walk(r.data, r.linkType, r.timestampNs);
+        if (d.inner && matches(d, o) && (d.inner.etherType === EtherType.TEB || d.inner.etherType === EtherType.IPV4 || d.inner.etherType === EtherType.IPV6 || d.inner.etherType === EtherType.ARP)) {
+          kinds.add(d.inner.etherType);
+        }
+      }
+    }
+    const linkType = decapLinkType(kinds);
+    const s = session(o);
+    let w: PcapFileWriter;
+    try {
+      w = await PcapFileWriter.open(o.output, { linkType, nanosecond: true });
+    } catch (e) {
+      throw new CliError(`cannot write ${o.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    let written = 0;
+    let packets = 0;
+    const bar = progressBar(o, file);
+    for await (const r of records(file)) {
+      if ('error' in r) {
+        process.stderr.write(`tunnelwire: capture error: ${formatWireError(r.error)}\n`);
+        break;
+      }
+      bar.tick(r.caplen);
+      packets++;
+      const d = s.walk(r.data, r.linkType, r.timestampNs);
+      if (!d.inner || !matches(d, o)) continue;
+      const et = d.inner.etherType;
+      const lost = Math.max(0, r.origLen - r.caplen);
+      if (et === EtherType.TEB) {
+        await w.write(r.timestampNs, d.inner.bytes, d.inner.bytes.length + lost);
+      } else if (et === EtherType.IPV4 || et === EtherType.IPV6 || et === EtherType.ARP) {
+        if (linkType === LINKTYPE_RAW) {
+          if (et === EtherType.ARP) continue;
+          await w.write(r.timestampNs, d.inner.bytes, d.inner.bytes.length + lost);
+        } else {
+          const f = new Uint8Array(14 + d.inner.bytes.length);
+          f[12] = et >>> 8;
+          f[13] = et & 0xff;
+          f.set(d.inner.bytes, 14);
+          await w.write(r.timestampNs, f, f.length + lost);
+        }
+      } else continue;
+      written++;
+    }
+    bar.stop();
+    await w.close();
+    process.stderr.write(`tunnelwire: ${written} inner frames of ${packets} packets written to ${o.output} (link type ${linkType === LINKTYPE_RAW ? 'RAW' : 'Ethernet'})\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`tunnelwire: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * `tunnelwire` command-line tool: decode tunnel captures (`decode`), and write the traffic inside the
+ * tunnels to a new capture (`decap`). The only part of the package (with src/capture/node.ts) that
+ * uses Node APIs. Argument parsing: commander; progress on a terminal: cli-progress.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runDecode, runDecap, type CommonOptions } from './commands.js';
+
+const TUNNEL_TYPES = ['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt'];
+const DECODE_AS_KINDS = ['vxlan', 'vxlan-rfc7348', 'vxlan-gpe', 'geneve', 'stt', 'none'];
+
+function collectDecodeAs(v: string, prev: Array<{ proto: 'udp' | 'tcp'; port: number; kind: string }>) {
+  const m = /^(udp|tcp)\.port=(\d{1,5}):([a-z0-9-]+)$/.exec(v);
+  if (!m || Number(m[2]) > 65535 || !DECODE_AS_KINDS.includes(m[3]!)) {
+    throw new InvalidArgumentError(`expected udp.port=N:KIND or tcp.port=N:stt with KIND one of ${DECODE_AS_KINDS.join(', ')}`);
+  }
+  if ((m[1] === 'tcp') !== (m[3] === 'stt' || m[3] === 'none')) throw new InvalidArgumentError(`${m[3]} cannot be decoded on ${m[1]}`);
+  return [...prev, { proto: m[1] as 'udp' | 'tcp', port: Number(m[2]), kind: m[3]! }];
+}
+
+function parseId(v: string): bigint {
+  try {
+    const n = BigInt(v);
+    if (n < 0n) throw new Error();
+    return n;
+  } catch {
+    throw new InvalidArgumentError('expected a non-negative integer (decimal or 0x-hex)');
+  }
+}
+
+function parseType(v: string): string {
+  if (!TUNNEL_TYPES.includes(v)) throw new InvalidArgumentError(`expected one of ${TUNNEL_TYPES.join(', ')}`);
+  return v;
+}
+
+function parseDepth(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('expected 1..16');
+  return n;
+}
+
+function addCommon(c: Command): Command {
+  return c
+    .option('--type <type>', `only packets with this tunnel type (${TUNNEL_TYPES.join(', ')})`, parseType)
+    .option('--vni <id>', 'only packets whose tunnel ID (VNI, VSID or STT Context ID) is this', parseId)
+    .option('--decode-as <rule>', 'map a port to a tunnel type, e.g. udp.port=4444:vxlan (repeatable)', collectDecodeAs, [])
+    .option('--strict', 'reject reserved bits that are set, as Linux and Open vSwitch do', false)
+    .option('--max-depth <n>', 'most nested tunnels decoded in one packet', parseDepth, 4)
+    .option('--no-progress', 'never show progress on stderr');
+}
+
+export function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('tunnelwire')
+    .description('Decode overlay tunnel captures (VXLAN, VXLAN-GBP, VXLAN-GPE, Geneve, STT, NVGRE/GRE) from pcap and pcapng files.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  let result: Promise<number> = Promise.resolve(0);
+  addCommon(
+    program
+      .command('decode')
+      .description('print one line (or one JSON object) per packet, or a per-tunnel summary')
+      .argument('<file>', 'pcap or pcapng capture')
+      .option('--json', 'one JSON object per packet (schema in README.md)', false)
+      .option('--summary', 'a table per tunnel instead of one line per packet', false),
+  ).action((file: string, o: CommonOptions & { json: boolean; summary: boolean }) => {
+    result = runDecode(file, o);
+  });
+  addCommon(
+    program
+      .command('decap')
+      .description('write the frames carried inside the tunnels to a new pcap (timestamps kept)')
+      .argument('<in>', 'pcap or pcapng capture')
+      .requiredOption('-o, --output <file>', 'pcap file to write'),
+  ).action((file: string, o: CommonOptions & { output: string }) => {
+    result = runDecap(file, o);
+  });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return Promise.resolve(0);
+      return Promise.resolve(2);
+    }
+    throw e;
+  }
+  return result;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`tunnelwire: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);
