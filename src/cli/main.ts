@@ -15,7 +15,7 @@ function collectDecodeAs(v: string, prev: Array<{ proto: 'udp' | 'tcp'; port: nu
   if (!m || Number(m[2]) > 65535 || !DECODE_AS_KINDS.includes(m[3]!)) {
     throw new InvalidArgumentError(`expected udp.port=N:KIND or tcp.port=N:stt with KIND one of ${DECODE_AS_KINDS.join(', ')}`);
   }
-  if ((m[1] === 'tcp') !== (m[3] === 'stt' || m[3] === 'none')) throw new InvalidArgumentError(`${m[3]} cannot be decoded on ${m[1]}`);
+  if (m[3] !== 'none' && (m[1] === 'tcp') !== (m[3] === 'stt')) throw new InvalidArgumentError(`${m[3]} cannot be decoded on ${m[1]}`);
   return [...prev, { proto: m[1] as 'udp' | 'tcp', port: Number(m[2]), kind: m[3]! }];
 }
 

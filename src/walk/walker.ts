@@ -100,6 +100,8 @@ interface Ctx {
   partialSeen: string | null;
   reassembled: boolean;
   inner: InnerPayload | null;
+  /** The capture cut the current IP datagram short (snaplen): truncation is real, not segmentation. */
+  captureCut: boolean;
 }
 
 /**
@@ -119,6 +121,7 @@ export function walkPacket(bytes: Uint8Array, opts: WalkOptions = {}): PacketDec
     partialSeen: null,
     reassembled: false,
     inner: null,
+    captureCut: false,
   };
   const link = opts.link ?? { kind: 'ethernet' };
   if (link.kind === 'ethernet') walkEthernet(ctx, bytes, 0, bytes.length, true);
@@ -191,6 +194,7 @@ function walkIpv4(ctx: Ctx, b: Uint8Array, off: number, end: number, outer: bool
   if (!r.ok) return fail(ctx, r.error);
   const v = r.value;
   const pend = v.payloadEnd(end);
+  if (v.totalLength !== 0 && off + v.totalLength > end) ctx.captureCut = true;
   const base = {
     proto: 'ipv4' as const,
     offset: off,
@@ -221,6 +225,7 @@ function walkIpv6(ctx: Ctx, b: Uint8Array, off: number, end: number, outer: bool
   if (!r.ok) return fail(ctx, r.error);
   const v = r.value;
   const pend = v.payloadEnd(end);
+  if (v.payloadLength !== 0 && off + IPV6_HEADER_LEN + v.payloadLength > end) ctx.captureCut = true;
   const w = new Ipv6ExtWalker();
   const code = w.walk(b, off, pend);
   const base = {
@@ -511,6 +516,7 @@ function walkStt(ctx: Ctx, b: Uint8Array, off: number, end: number, seq: number,
     }
   }
   if (fragmentOffset !== 0) return push(ctx, seg);
+  if (ctx.captureCut) return decodeSttFrame(ctx, seg, b, off, end, undefined); // cut by the capture: truncation is reported
   const saved = ctx.partial;
   ctx.partial = 'stt-segment';
   ctx.partialSeen = 'stt-segment';
