@@ -6,3 +6,5 @@ export * from './ethernet.js';
 export * from './ipv4.js';
 export * from './ipv6.js';
 export * from './udp.js';
+export * from './tcp.js';
+export * from './gre.js';

@@ -54,7 +54,7 @@ describe('nested tunnels', () => {
   });
 
   it('stops at the depth limit with a depth-exceeded error', () => {
-    let p = innerArp;
+    let p: Uint8Array = innerArp;
     for (let i = 0; i < 6; i++) p = udpTunnel(4789, vxlanHdr(i), p);
     const d = walkPacket(p, { maxDepth: 4 });
     expect(d.layers.filter((l) => l.proto === 'vxlan')).toHaveLength(4);
