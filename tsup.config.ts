@@ -12,10 +12,12 @@ export default defineConfig({
     'offload-hints/index': 'src/offload-hints/index.ts',
     'walk/index': 'src/walk/index.ts',
     'capture/index': 'src/capture/index.ts',
+    'capture/node': 'src/capture/node.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // Node types for the CLI and capture/node entries; the core is checked without them by `tsc -p tsconfig.json`.
+  dts: { compilerOptions: { types: ['node'] } },
   sourcemap: true,
   clean: true,
   target: 'es2020',
