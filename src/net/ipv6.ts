@@ -137,6 +137,14 @@ export class Ipv6ExtWalker {
   extensions = 0;
   /** Where an error was found (absolute offset). */
   errorAt = 0;
+  /** Bytes the cut extension header needed (for the error). */
+  errorRequired = 0;
+  /**
+   * Offset of the address a TCP/UDP pseudo-header uses as destination (RFC 8200 §8.1): the fixed
+   * header's destination, or the final destination named by a Routing header with segments left
+   * (type 0: last address; type 2: home address; type 4 SRH: Segment List[0]).
+   */
+  finalDstAt = 0;
 
   /**
    * Walk from the fixed header at `offset` to the first non-extension header, bounded by `end`.
@@ -149,6 +157,7 @@ export class Ipv6ExtWalker {
     this.moreFragments = false;
     this.fragmentId = 0;
     this.extensions = 0;
+    this.finalDstAt = offset + O.DST;
     let next = bytes[offset + O.NEXT]!;
     let at = offset + IPV6_HEADER_LEN;
     const lim = Math.min(end, bytes.length);
@@ -173,7 +182,8 @@ export class Ipv6ExtWalker {
         break;
       }
       if (++this.extensions > IPV6_MAX_EXTENSIONS) return this.fail(at, 2);
-      if (lim - at < len) return this.fail(at, 1);
+      if (lim - at < len) return this.fail(at, 1, len);
+      if (next === 43 && bytes[at + 3]! > 0) this.routingDestination(bytes, at, len);
       next = bytes[at]!;
       at += len;
       if (this.hasFragment && this.fragmentOffset !== 0) break;
@@ -183,16 +193,24 @@ export class Ipv6ExtWalker {
     return 0;
   }
 
-  private fail(at: number, code: number): number {
+  private fail(at: number, code: number, required = 8): number {
     this.errorAt = at;
+    this.errorRequired = required;
     return code;
+  }
+
+  private routingDestination(bytes: Uint8Array, at: number, len: number): void {
+    const type = bytes[at + 2]!;
+    if (type === 4 && len >= 24) this.finalDstAt = at + 8; // SRH: Segment List[0] is the final segment (RFC 8754 §2)
+    else if (type === 2 && len >= 24) this.finalDstAt = at + 8; // Mobile IPv6 home address (RFC 6275 §6.4)
+    else if (type === 0 && len >= 24) this.finalDstAt = at + 8 + 16 * (Math.floor((len - 8) / 16) - 1); // last address
   }
 
   /** Expand a non-zero code from {@link Ipv6ExtWalker.walk}. */
   error(code: number, bytes: Uint8Array, end: number): WireError {
     const avail = Math.min(end, bytes.length) - this.errorAt;
     if (code === 2) return wireError('depth-exceeded', 'ipv6', this.errorAt, 'extensionHeaders', this.extensions, `<= ${IPV6_MAX_EXTENSIONS}`);
-    return truncated('ipv6', this.errorAt, 8, avail, 'extensionHeader');
+    return truncated('ipv6', this.errorAt, this.errorRequired, avail, 'extensionHeader');
   }
 }
 

@@ -84,31 +84,33 @@ export class UdpView {
 }
 
 /**
- * Sum of the UDP/TCP/GRE-free pseudo-header for the L4 segment at `l4Offset..l4End` under the IP header
- * at `ipOffset` (version read from the first nibble). Returns the folded, non-complemented sum.
+ * Sum of the pseudo-header for an L4 segment of `l4Length` bytes under the IP header at `ipOffset`
+ * (version read from the first nibble). For IPv6, `dstAt` is where the destination to use is: the
+ * fixed header's (default) or the final destination of a Routing header ({@link Ipv6ExtWalker.finalDstAt}).
+ * Returns the folded, non-complemented sum.
  */
-export function pseudoHeaderSum(bytes: Uint8Array, ipOffset: number, protocol: number, l4Length: number): number {
+export function pseudoHeaderSum(bytes: Uint8Array, ipOffset: number, protocol: number, l4Length: number, dstAt = -1): number {
   return bytes[ipOffset]! >>> 4 === 4
     ? ipv4PseudoSum(bytes, ipOffset + 12, ipOffset + 16, protocol, l4Length)
-    : ipv6PseudoSum(bytes, ipOffset + 8, ipOffset + 24, protocol, l4Length);
+    : ipv6PseudoSum(bytes, ipOffset + 8, dstAt >= 0 ? dstAt : ipOffset + 24, protocol, l4Length);
 }
 
 /**
  * Verify a UDP or TCP checksum: the sum of pseudo-header and segment must be 0xffff.
- * `l4End - l4Offset` is the segment length used in the pseudo-header.
+ * `l4End - l4Offset` is the segment length used in the pseudo-header; `dstAt` as for {@link pseudoHeaderSum}.
  */
-export function l4ChecksumValid(bytes: Uint8Array, ipOffset: number, protocol: number, l4Offset: number, l4End: number): boolean {
+export function l4ChecksumValid(bytes: Uint8Array, ipOffset: number, protocol: number, l4Offset: number, l4End: number, dstAt = -1): boolean {
   const len = l4End - l4Offset;
-  return fold(onesSum(bytes, l4Offset, l4End) + pseudoHeaderSum(bytes, ipOffset, protocol, len)) === 0xffff;
+  return fold(onesSum(bytes, l4Offset, l4End) + pseudoHeaderSum(bytes, ipOffset, protocol, len, dstAt)) === 0xffff;
 }
 
 /**
  * Compute the UDP checksum to store (field treated as zero). A computed 0 becomes 0xFFFF (RFC 768).
  */
-export function udpChecksum(bytes: Uint8Array, ipOffset: number, udpOffset: number, udpEnd: number): number {
+export function udpChecksum(bytes: Uint8Array, ipOffset: number, udpOffset: number, udpEnd: number, dstAt = -1): number {
   const saved = u16(bytes, udpOffset + 6);
   put16(bytes, udpOffset + 6, 0);
-  const s = fold(onesSum(bytes, udpOffset, udpEnd) + pseudoHeaderSum(bytes, ipOffset, 17, udpEnd - udpOffset));
+  const s = fold(onesSum(bytes, udpOffset, udpEnd) + pseudoHeaderSum(bytes, ipOffset, 17, udpEnd - udpOffset, dstAt));
   put16(bytes, udpOffset + 6, saved);
   const c = ~s & 0xffff;
   return c === 0 ? 0xffff : c;

@@ -102,6 +102,8 @@ interface Ctx {
   inner: InnerPayload | null;
   /** The capture cut the current IP datagram short (snaplen): truncation is real, not segmentation. */
   captureCut: boolean;
+  /** IPv6: where the pseudo-header destination is (final destination of a Routing header), else -1. */
+  pseudoDstAt: number;
 }
 
 /**
@@ -122,6 +124,7 @@ export function walkPacket(bytes: Uint8Array, opts: WalkOptions = {}): PacketDec
     reassembled: false,
     inner: null,
     captureCut: false,
+    pseudoDstAt: -1,
   };
   const link = opts.link ?? { kind: 'ethernet' };
   if (link.kind === 'ethernet') walkEthernet(ctx, bytes, 0, bytes.length, true);
@@ -194,6 +197,7 @@ function walkIpv4(ctx: Ctx, b: Uint8Array, off: number, end: number, outer: bool
   if (!r.ok) return fail(ctx, r.error);
   const v = r.value;
   const pend = v.payloadEnd(end);
+  ctx.pseudoDstAt = -1;
   if (v.totalLength !== 0 && off + v.totalLength > end) ctx.captureCut = true;
   const base = {
     proto: 'ipv4' as const,
@@ -246,6 +250,7 @@ function walkIpv6(ctx: Ctx, b: Uint8Array, off: number, end: number, outer: bool
     push(ctx, base);
     return fail(ctx, w.error(code, b, pend));
   }
+  ctx.pseudoDstAt = w.finalDstAt;
   if (!w.hasFragment) {
     push(ctx, { ...base, length: w.upperOffset - off });
     return walkIpPayload(ctx, w.protocol, b, w.upperOffset, pend, off, outer);
@@ -337,10 +342,10 @@ function walkUdp(ctx: Ctx, b: Uint8Array, off: number, end: number, ipOff: numbe
   if (u.checksum === 0) status = 'none';
   else if (claimed !== 0 && off + claimed <= end && !ctx.partial) {
     if (pseudo) {
-      const s = fold(onesSum(b, off, off + claimed) + pseudoHeaderSum(pseudo.bytes, pseudo.ipOffset, IpProto.UDP, claimed));
+      const s = fold(onesSum(b, off, off + claimed) + pseudoHeaderSum(pseudo.bytes, pseudo.ipOffset, IpProto.UDP, claimed, ctx.pseudoDstAt));
       status = s === 0xffff ? 'good' : 'bad';
     } else if (ipOff >= 0) {
-      status = l4ChecksumValid(b, ipOff, IpProto.UDP, off, off + claimed) ? 'good' : 'bad';
+      status = l4ChecksumValid(b, ipOff, IpProto.UDP, off, off + claimed, ctx.pseudoDstAt) ? 'good' : 'bad';
     }
   }
   push(ctx, { proto: 'udp', offset: off, length: UDP_HEADER_LEN, srcPort: u.srcPort, dstPort: u.dstPort, udpLength: claimed, checksum: u.checksum, checksumStatus: status });
