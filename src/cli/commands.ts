@@ -28,6 +28,13 @@ export interface CommonOptions {
 /** A usage or I/O problem that ends the run with exit status 2 and a one-line message. */
 export class CliError extends Error {}
 
+/** Exit status 2 with a one-line message for a {@link CliError}; anything else is a bug and propagates. */
+function usageExit(e: unknown): number {
+  if (!(e instanceof CliError)) throw e;
+  process.stderr.write(`tunnelwire: ${e.message}\n`);
+  return 2;
+}
+
 const TUNNELS = new Set(['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt']);
 
 function tunnelId(l: DecodedLayer): bigint | undefined {
@@ -237,14 +244,10 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
     flush();
     bar.stop();
     if (o.summary) printSummary(rows, totals, s.ip, s.stt);
-    else if (!o.json) for (const l of incompleteReport(s.ip, s.stt)) process.stderr.write(`tunnelwire: ${l}\n`);
+    else for (const l of incompleteReport(s.ip, s.stt)) process.stderr.write(`tunnelwire: ${l}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof CliError) {
-      process.stderr.write(`tunnelwire: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return usageExit(e);
   }
 }
 
@@ -320,10 +323,6 @@ export async function runDecap(file: string, o: CommonOptions & { output: string
     process.stderr.write(`tunnelwire: ${written} inner frames of ${packets} packets written to ${o.output} (link type ${linkType === LINKTYPE_RAW ? 'RAW' : 'Ethernet'})\n`);
     return 0;
   } catch (e) {
-    if (e instanceof CliError) {
-      process.stderr.write(`tunnelwire: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return usageExit(e);
   }
 }
