@@ -4,14 +4,18 @@
  * row per tunnel.
  */
 import { SingleBar } from 'cli-progress';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { OptionRegistry, type RegistryFile } from '../tlv/registry.js';
+import * as tlv from '../tlv/index.js';
 import { formatWireError, type WireError } from '../net/errors.js';
 import { EtherType } from '../net/ethernet.js';
 import { linkLayerInfo, LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../capture/linktype.js';
 import { readCaptureFile, PcapFileWriter } from '../capture/node.js';
 import { SttReassembler } from '../stt/reassembly.js';
 import { IpReassembler } from '../walk/ipfrag.js';
-import { packetJson, packetLine } from '../walk/format.js';
+import { packetJson, packetLine, packetWarnings } from '../walk/format.js';
 import type { DecodedLayer } from '../walk/layers.js';
 import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, walkPacket, type LinkStart, type PacketDecode, type TcpTunnelKind, type UdpTunnelKind, type WalkOptions } from '../walk/walker.js';
 
@@ -23,6 +27,33 @@ export interface CommonOptions {
   strict: boolean;
   maxDepth: number;
   progress: boolean;
+  /** User option definitions (`--registry FILE`, JSON or a JS module). */
+  registry?: string;
+}
+
+/**
+ * The option registry for a run: the built-ins plus `--registry FILE`. A `.json` file holds a
+ * {@link RegistryFile}; a JS module's default export is a RegistryFile, an array of option codecs, or a
+ * function `(registry, tlv) => void` that registers what it likes (`tlv` is `tunnelwire/tlv`).
+ */
+export async function loadRegistry(file: string | undefined): Promise<OptionRegistry> {
+  const reg = OptionRegistry.withBuiltins();
+  if (!file) return reg;
+  const path = resolve(file);
+  try {
+    if (/\.json$/i.test(path)) {
+      reg.load(JSON.parse(readFileSync(path, 'utf8')) as RegistryFile);
+      return reg;
+    }
+    const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    const d = mod.default ?? mod;
+    if (typeof d === 'function') await (d as (r: OptionRegistry, t: typeof tlv) => unknown)(reg, tlv);
+    else if (Array.isArray(d)) for (const c of d) reg.register(c as tlv.OptionCodec);
+    else reg.load(d as RegistryFile);
+    return reg;
+  } catch (e) {
+    throw new CliError(`cannot load registry ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** A usage or I/O problem that ends the run with exit status 2 and a one-line message. */
@@ -64,9 +95,10 @@ interface Session {
   readonly walk: (data: Uint8Array, linkType: number, timeNs: bigint) => PacketDecode;
   readonly ip: IpReassembler;
   readonly stt: SttReassembler;
+  readonly registry: OptionRegistry;
 }
 
-function session(o: CommonOptions): Session {
+function session(o: CommonOptions, registry: OptionRegistry): Session {
   const udpPorts = new Map<number, UdpTunnelKind>(DEFAULT_UDP_PORTS);
   const tcpPorts = new Map<number, TcpTunnelKind>(DEFAULT_TCP_PORTS);
   for (const r of o.decodeAs) {
@@ -90,7 +122,7 @@ function session(o: CommonOptions): Session {
     const d = walkPacket(bytes, { ...base, nowMs, link });
     return info.payloadOffset ? shift(d, info.payloadOffset) : d;
   };
-  return { walk, ip, stt };
+  return { walk, ip, stt, registry };
 }
 
 /** Make offsets absolute in the record when the walk started after a link-layer header. */
@@ -170,7 +202,17 @@ function summaryKey(d: PacketDecode): SummaryRow | undefined {
   return row;
 }
 
-function printSummary(rows: Map<string, SummaryRow>, totals: { packets: number; tunneled: number; errors: number }, ip: IpReassembler, stt: SttReassembler): void {
+function countOptions(d: PacketDecode, reg: OptionRegistry, counts: Map<string, number>): void {
+  for (const l of d.layers) {
+    if (l.proto !== 'geneve') continue;
+    for (const o of l.options) {
+      const name = reg.lookup(o.optionClass, o.type)?.name ?? `0x${o.optionClass.toString(16).padStart(4, '0')}:0x${o.type.toString(16).padStart(2, '0')}`;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+  }
+}
+
+function printSummary(rows: Map<string, SummaryRow>, totals: { packets: number; tunneled: number; errors: number; warnings: number }, ip: IpReassembler, stt: SttReassembler, options: Map<string, number>): void {
   const header = ['type', 'id', 'outer src', 'outer dst', 'packets', 'bytes', 'option classes'];
   const body = [...rows.values()]
     .sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id, undefined, { numeric: true }) || a.src.localeCompare(b.src))
@@ -178,7 +220,13 @@ function printSummary(rows: Map<string, SummaryRow>, totals: { packets: number; 
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
   const line = (cells: string[]): string => cells.map((s, c) => (c >= 4 && c <= 5 ? s.padStart(widths[c]!) : s.padEnd(widths[c]!))).join('  ').trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
-  out.push(`${totals.packets} packets, ${totals.tunneled} in tunnels, ${totals.errors} with errors`);
+  if (options.size) {
+    const w = Math.max(6, ...[...options.keys()].map((k) => k.length));
+    out.push('', `${'option'.padEnd(w)}  count`, `${'-'.repeat(w)}  -----`);
+    for (const [k, n] of [...options.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) out.push(`${k.padEnd(w)}  ${String(n).padStart(5)}`);
+    out.push('');
+  }
+  out.push(`${totals.packets} packets, ${totals.tunneled} in tunnels, ${totals.errors} with errors, ${totals.warnings} with warnings`);
   out.push(...incompleteReport(ip, stt));
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -202,10 +250,11 @@ function incompleteReport(ip: IpReassembler, stt: SttReassembler): string[] {
 /** `tunnelwire decode FILE`. @returns the exit status. */
 export async function runDecode(file: string, o: CommonOptions & { json: boolean; summary: boolean }): Promise<number> {
   try {
-    const s = session(o);
+    const s = session(o, await loadRegistry(o.registry));
     const bar = progressBar(o, file);
     const rows = new Map<string, SummaryRow>();
-    const totals = { packets: 0, tunneled: 0, errors: 0 };
+    const optionCounts = new Map<string, number>();
+    const totals = { packets: 0, tunneled: 0, errors: 0, warnings: 0 };
     const out: string[] = [];
     const flush = (): void => {
       if (out.length) process.stdout.write(out.join('\n') + '\n');
@@ -226,6 +275,8 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
       if (!matches(d, o)) continue;
       if (d.errors.length) totals.errors++;
       if (o.summary) {
+        if (packetWarnings(d, s.registry).length) totals.warnings++;
+        countOptions(d, s.registry, optionCounts);
         const row = summaryKey(d);
         if (!row) continue;
         totals.tunneled++;
@@ -238,12 +289,12 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
         for (const c of row.classes) target.classes.add(c);
         continue;
       }
-      out.push(o.json ? JSON.stringify(packetJson(r.index, r.timestampNs, r.origLen, r.caplen, d), jsonReplacer) : packetLine(r.index, r.timestampNs, r.origLen, d));
+      out.push(o.json ? JSON.stringify(packetJson(r.index, r.timestampNs, r.origLen, r.caplen, d, s.registry), jsonReplacer) : packetLine(r.index, r.timestampNs, r.origLen, d, s.registry));
       if (out.length >= 512) flush();
     }
     flush();
     bar.stop();
-    if (o.summary) printSummary(rows, totals, s.ip, s.stt);
+    if (o.summary) printSummary(rows, totals, s.ip, s.stt, optionCounts);
     else for (const l of incompleteReport(s.ip, s.stt)) process.stderr.write(`tunnelwire: ${l}\n`);
     return 0;
   } catch (e) {
@@ -270,8 +321,9 @@ export async function runDecap(file: string, o: CommonOptions & { output: string
   try {
     // Pass 1: which inner kinds occur (decides the output link type).
     const kinds = new Set<number>();
+    const registry = await loadRegistry(o.registry);
     {
-      const s = session(o);
+      const s = session(o, registry);
       for await (const r of records(file)) {
         if ('error' in r) break;
         const d = s.walk(r.data, r.linkType, r.timestampNs);
@@ -281,7 +333,7 @@ export async function runDecap(file: string, o: CommonOptions & { output: string
       }
     }
     const linkType = decapLinkType(kinds);
-    const s = session(o);
+    const s = session(o, registry);
     let w: PcapFileWriter;
     try {
       w = await PcapFileWriter.open(o.output, { linkType, nanosecond: true });

@@ -47,6 +47,7 @@ function addCommon(c: Command): Command {
     .option('--decode-as <rule>', 'map a port to a tunnel type, e.g. udp.port=4444:vxlan (repeatable)', collectDecodeAs, [])
     .option('--strict', 'reject reserved bits that are set, as Linux and Open vSwitch do', false)
     .option('--max-depth <n>', 'most nested tunnels decoded in one packet', parseDepth, 4)
+    .option('--registry <file>', 'Geneve option definitions to load (JSON, or a JS module; see README)')
     .option('--no-progress', 'never show progress on stderr');
 }
 

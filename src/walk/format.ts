@@ -8,8 +8,38 @@
  */
 import { toHex } from '../net/bytes.js';
 import { formatWireError, type WireError } from '../net/errors.js';
+import type { GeneveOption } from '../geneve/fields.js';
+import type { OptionRegistry, OptionWarning } from '../tlv/registry.js';
 import type { DecodedLayer } from './layers.js';
 import type { PacketDecode } from './walker.js';
+
+/** JSON form of one Geneve option; with a registry, `name` and `value` (or `error`) are added. */
+export function optionJson(o: GeneveOption, registry?: OptionRegistry, dataOffset = 0): Record<string, unknown> {
+  const j: Record<string, unknown> = { class: o.optionClass, type: o.type, critical: o.critical, length: o.data.length, data: toHex(o.data), rbits: o.rbits };
+  if (!registry) return j;
+  const cn = registry.className(o.optionClass);
+  if (cn) j.className = cn;
+  const d = registry.describe(o, dataOffset);
+  if (!d.known) return j;
+  j.name = d.name;
+  if ('json' in d) j.value = d.json;
+  else j.error = formatWireError(d.error);
+  return j;
+}
+
+/**
+ * The receiver's warnings for a decoded packet (RFC 8926 §3.5): for every Geneve layer, unknown
+ * critical options (a receiver drops the packet), a C bit that disagrees with the options, and
+ * registered options whose data does not fit their definition.
+ */
+export function packetWarnings(d: PacketDecode, registry: OptionRegistry): OptionWarning[] {
+  const out: OptionWarning[] = [];
+  for (const l of d.layers) {
+    if (l.proto !== 'geneve' || l.version !== 0) continue;
+    out.push(...registry.checkCritical(l.critical, l.options, l.offset + 8, l.offset + 1).warnings);
+  }
+  return out;
+}
 
 /** ISO-8601 UTC time with nanoseconds from Unix-epoch nanoseconds. */
 export function isoTimeNs(ns: bigint): string {
@@ -26,11 +56,16 @@ export function errorJson(e: WireError): Record<string, unknown> {
 }
 
 /** JSON form of one layer (a new plain object; Uint8Array → hex, bigint → 0x-hex). */
-export function layerJson(l: DecodedLayer): Record<string, unknown> {
+export function layerJson(l: DecodedLayer, registry?: OptionRegistry): Record<string, unknown> {
   if (l.proto === 'geneve') {
+    let at = l.offset + 8;
     return {
       ...l,
-      options: l.options.map((o) => ({ class: o.optionClass, type: o.type, critical: o.critical, length: o.data.length, data: toHex(o.data), rbits: o.rbits })),
+      options: l.options.map((o) => {
+        const j = optionJson(o, registry, at + 4);
+        at += 4 + o.data.length;
+        return j;
+      }),
     };
   }
   if (l.proto === 'stt' && l.contextId !== undefined) {
@@ -39,17 +74,20 @@ export function layerJson(l: DecodedLayer): Record<string, unknown> {
   return { ...l };
 }
 
-/** The `--json` record of one packet. */
-export function packetJson(frame: number, timeNs: bigint, length: number, caplen: number, d: PacketDecode, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * The `--json` record of one packet. With a registry, Geneve options gain `name`/`value` and the record
+ * gains `warnings` ({@link packetWarnings}).
+ */
+export function packetJson(frame: number, timeNs: bigint, length: number, caplen: number, d: PacketDecode, registry?: OptionRegistry): Record<string, unknown> {
   const rec: Record<string, unknown> = {
     frame,
     time: isoTimeNs(timeNs),
     length,
     caplen,
-    layers: d.layers.map(layerJson),
+    layers: d.layers.map((l) => layerJson(l, registry)),
     errors: d.errors.map(errorJson),
-    ...extra,
   };
+  if (registry) rec.warnings = packetWarnings(d, registry);
   if (d.partial) rec.partial = d.partial;
   return rec;
 }
@@ -76,7 +114,7 @@ function etherTypeName(t: number): string {
 const IP_PROTO_NAMES: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 58: 'ICMPv6', 4: 'IPIP', 41: 'IPv6', 50: 'ESP', 51: 'AH' };
 
 /** The tunnel identifier of a tunnel layer in text form (`vni 100`, `vsid 0x000102 flow 0xfe`, ...). */
-export function tunnelIdText(l: DecodedLayer): string {
+export function tunnelIdText(l: DecodedLayer, registry?: OptionRegistry): string {
   switch (l.proto) {
     case 'vxlan':
       return `vni ${l.vni}${l.gbp ? ` gbp ${l.gbp.groupPolicyId}${l.gbp.dontLearn ? ' D' : ''}${l.gbp.policyApplied ? ' A' : ''}` : ''}`;
@@ -84,7 +122,7 @@ export function tunnelIdText(l: DecodedLayer): string {
       return `vni ${l.vni} next-proto ${l.nextProtocolPresent ? l.nextProtocol : 'eth'}${l.oam ? ' O' : ''}`;
     case 'geneve':
       return `vni ${l.vni} proto ${etherTypeName(l.protocolType)}${l.oam ? ' O' : ''}${l.critical ? ' C' : ''}${
-        l.options.length ? ` opts [${l.options.map((o) => `${hex4(o.optionClass)}:${hex2(o.type)}${o.critical ? '!' : ''}=${toHex(o.data)}`).join(' ')}]` : ''
+        l.options.length ? ` opts [${l.options.map((o) => optionText(o, registry)).join(' ')}]` : ''
       }`;
     case 'nvgre':
       return `vsid 0x${l.vsid.toString(16).padStart(6, '0')} flow 0x${hex2n(l.flowId)}`;
@@ -97,6 +135,14 @@ export function tunnelIdText(l: DecodedLayer): string {
     default:
       return '';
   }
+}
+
+/** `ovn.ports{ingressPort=1,egressPort=2}!` with a registry match, else `0x0102:0x80!=00010002` (`!` = critical). */
+function optionText(o: GeneveOption, registry?: OptionRegistry): string {
+  const d = registry?.describe(o);
+  const crit = o.critical ? '!' : '';
+  if (d?.known && 'json' in d) return `${d.name}${crit}{${Object.entries(d.json).map(([k, v]) => `${k}=${String(v)}`).join(',')}}`;
+  return `${hex4(o.optionClass)}:${hex2(o.type)}${crit}=${toHex(o.data)}`;
 }
 
 const hex2n = (n: number): string => n.toString(16).padStart(2, '0');
@@ -115,7 +161,7 @@ function endpoint(ip: DecodedLayer | undefined, l4: DecodedLayer | undefined, si
  * One text line: time, outer endpoints, tunnel type and ID (with options), then the inner frame's
  * addresses, EtherType and protocol; errors appended as `!! ...`.
  */
-export function packetLine(frame: number, timeNs: bigint, length: number, d: PacketDecode): string {
+export function packetLine(frame: number, timeNs: bigint, length: number, d: PacketDecode, registry?: OptionRegistry): string {
   const L = d.layers;
   const parts: string[] = [`${frame} ${isoTimeNs(timeNs).slice(11)}`];
   const tIdx = L.findIndex((l) => l.proto === 'vxlan' || l.proto === 'vxlan-gpe' || l.proto === 'geneve' || l.proto === 'nvgre' || l.proto === 'gre' || l.proto === 'stt');
@@ -135,7 +181,7 @@ export function packetLine(frame: number, timeNs: bigint, length: number, d: Pac
     parts.push(last ? `no tunnel (${last.proto})` : 'no tunnel');
   } else {
     const tunnels = L.filter((l) => l.proto === 'vxlan' || l.proto === 'vxlan-gpe' || l.proto === 'geneve' || l.proto === 'nvgre' || l.proto === 'gre' || l.proto === 'stt');
-    parts.push(tunnels.map((t) => `${t.proto.toUpperCase()} ${tunnelIdText(t)}`).join(' / '));
+    parts.push(tunnels.map((t) => `${t.proto.toUpperCase()} ${tunnelIdText(t, registry)}`).join(' / '));
     // Inner: after the last tunnel.
     const lastT = L.lastIndexOf(tunnels[tunnels.length - 1]!);
     const inner = L.slice(lastT + 1);
@@ -160,5 +206,6 @@ export function packetLine(frame: number, timeNs: bigint, length: number, d: Pac
   if (d.partial) parts.push(`(${d.partial})`);
   let line = parts.join(' ');
   for (const e of d.errors) line += ` !! ${formatWireError(e)}`;
+  if (registry) for (const w of packetWarnings(d, registry)) line += ` ?? ${w.kind}: ${w.message}`;
   return line;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCaptureFile } from '../../src/capture/node.js';
 import { packetJson } from '../../src/walk/format.js';
+import { OptionRegistry } from '../../src/tlv/registry.js';
 import { SttReassembler } from '../../src/stt/reassembly.js';
 import { IpReassembler } from '../../src/walk/ipfrag.js';
 import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, walkPacket, type PacketDecode, type UdpTunnelKind } from '../../src/walk/walker.js';
@@ -70,7 +71,7 @@ export async function decodeCaptureForTest(path: string, decodeAs: Array<[number
       data,
       decode,
       layers: decode.layers as unknown as DecodedRecord['layers'],
-      json: packetJson(r.index, r.timestampNs, r.origLen, r.caplen, decode),
+      json: packetJson(r.index, r.timestampNs, r.origLen, r.caplen, decode, OptionRegistry.withBuiltins()),
     });
   }
   return out;
