@@ -48,7 +48,7 @@ describe('tunnelwire decode', () => {
   it('--json follows the documented schema on every capture', () => {
     for (const name of ['ovs-geneve-options.pcap', 'scapy-nvgre.pcap', 'scapy-stt-basic.pcap', 'kernel-vxlan-gbp-ipv6.pcap', 'ovs-vxlan-gpe.pcap', 'zeek-geneve-truncated.pcapng', 'scapy-malformed-gre.pcap']) {
       for (const rec of json([CAP(name)])) {
-        expect(Object.keys(rec).slice(0, 6)).toEqual(['frame', 'time', 'length', 'caplen', 'layers', 'errors']);
+        expect(Object.keys(rec).slice(0, 7)).toEqual(['frame', 'time', 'length', 'caplen', 'layers', 'errors', 'warnings']);
         expect(rec.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
         for (const l of rec.layers) {
           expect(PROTOS.has(l.proto)).toBe(true);
@@ -63,8 +63,8 @@ describe('tunnelwire decode', () => {
     const g = json([CAP('ovs-geneve-options.pcap')])[1].layers.find((l: any) => l.proto === 'geneve');
     expect(g).toMatchObject({ vni: 0x123456, protocolType: 0x6558, oam: false, critical: true, optionsLength: 20 });
     expect(g.options).toEqual([
-      { class: 0x0102, type: 0x80, critical: true, length: 4, data: '00010002', rbits: 0 },
-      { class: 0xffff, type: 0x01, critical: false, length: 8, data: '1122334455667788', rbits: 0 },
+      { class: 0x0102, type: 0x80, critical: true, length: 4, data: '00010002', rbits: 0, className: 'Open Virtual Networking (OVN)', name: 'ovn.ports', value: { ingressPort: 1, egressPort: 2 } },
+      { class: 0xffff, type: 0x01, critical: false, length: 8, data: '1122334455667788', rbits: 0, className: 'Experimental' },
     ]);
     const gbp = json([CAP('kernel-vxlan-gbp-ipv6.pcap')]).map((r) => r.layers.find((l: any) => l.proto === 'vxlan')).filter((l: any) => l?.gbp);
     expect(gbp.map((l: any) => l.gbp.groupPolicyId)).toEqual(expect.arrayContaining([100, 5, 2748]));
@@ -90,7 +90,8 @@ describe('tunnelwire decode', () => {
     expect(rows.join('\n')).toMatch(/geneve\s+1193046\s+192\.0\.2\.2\s+192\.0\.2\.1\s+\d+\s+\d+\s+0x0101,0x0102/);
     const total = rows.map((l) => Number(l.trim().split(/\s+/)[4])).reduce((a, b) => a + b);
     expect(total).toBe(29);
-    expect(lines[lines.length - 1]).toBe('29 packets, 29 in tunnels, 0 with errors');
+    expect(lines[lines.length - 1]).toBe('29 packets, 29 in tunnels, 0 with errors, 0 with warnings');
+    expect(r.stdout).toMatch(/^ovn\.ports\s+29$/m);
   });
 
   it('--type and --vni filter packets', () => {

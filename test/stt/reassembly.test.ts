@@ -361,7 +361,9 @@ const TRUTH = frameBytes(0x1ffff + 3000, 12345);
 const floodTotals = noDrops();
 
 describe('STT reassembly under hostile floods', () => {
-  test.prop([fc.array(hostileArb, { minLength: 50, maxLength: 400 }), fc.integer()], { numRuns: 60 })(
+  // Seed pinned: the next test asserts that this flood reached every drop reason, which a random
+  // seed only does most of the time (overlap-conflict needs a dishonest push over buffered bytes).
+  test.prop([fc.array(hostileArb, { minLength: 50, maxLength: 400 }), fc.integer()], { numRuns: 60, seed: 20261120 })(
     'never exceeds maxBytes or maxFrames, never throws, and a good frame still completes afterwards',
     (ops, seed) => {
       const r = new SttReassembler({ maxBytes: 256 * 1024, maxFrames: 6, timeoutMs: 30_000 });
