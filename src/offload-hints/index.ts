@@ -1,3 +1,4 @@
-/** Offload hints: checksum helpers for software fallbacks (descriptors and segmentation build on these). */
+/** Offload hints: the offload descriptor, checksum helpers for software fallbacks. */
 export * from '../net/checksum.js';
 export * from './checksum.js';
+export * from './descriptor.js';
