@@ -1,0 +1,114 @@
+/**
+ * Benchmark harness on tinybench: every case runs `batch` operations per sample so ns-scale work is
+ * not drowned by timer overhead, reports ns/op, ops/s, bytes/s where a case moves bytes, and its ratio
+ * to the suite's baseline measured in the same run. Each case checks its own result (msgpack's "wrong
+ * result!") so a broken fast path cannot look fast.
+ */
+import { Bench } from 'tinybench';
+
+export interface Case {
+  readonly name: string;
+  /** One operation; returns a value that is accumulated into a sink and checked. */
+  readonly fn: () => number;
+  /** Bytes one operation processes (for GB/s). */
+  readonly bytes?: number;
+  /** Expected value of one `fn()` call (checked before timing). */
+  readonly expect?: number;
+}
+
+export interface Suite {
+  readonly name: string;
+  /** Name of the case the others are compared with. */
+  readonly baseline: string;
+  readonly cases: readonly Case[];
+  /** Operations per sample (default: enough for ~20 µs). */
+  readonly batch?: number;
+  /** Extra lines printed under the table (e.g. heap growth). */
+  notes?: string[];
+}
+
+export interface Row {
+  suite: string;
+  name: string;
+  nsPerOp: number;
+  opsPerSec: number;
+  gbPerSec?: number;
+  ratio: number;
+  baseline: string;
+}
+
+let sink = 0;
+
+/** Run one suite; prints its table and returns its rows. */
+export async function runSuite(s: Suite, timeMs = 400): Promise<Row[]> {
+  for (const c of s.cases) {
+    const v = c.fn();
+    if (c.expect !== undefined && v !== c.expect) throw new Error(`${s.name}/${c.name}: wrong result ${v}, expected ${c.expect}`);
+  }
+  const rows: Row[] = [];
+  const bench = new Bench({ time: timeMs, warmupTime: 100 });
+  const batches = new Map<string, number>();
+  for (const c of s.cases) {
+    // Size the batch so one sample takes ~20 µs.
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 1000; i++) sink += c.fn();
+    const per = Number(process.hrtime.bigint() - t0) / 1000;
+    const batch = s.batch ?? Math.max(1, Math.min(100_000, Math.round(20_000 / Math.max(per, 0.5))));
+    batches.set(c.name, batch);
+    const fn = c.fn;
+    bench.add(c.name, () => {
+      let acc = 0;
+      for (let i = 0; i < batch; i++) acc += fn();
+      sink += acc;
+    });
+  }
+  await bench.run();
+  const ns = new Map<string, number>();
+  for (const t of bench.tasks) {
+    const r = t.result as { state: string; latency?: { mean: number } };
+    if (r.state !== 'completed' || !r.latency) throw new Error(`${s.name}/${t.name}: ${r.state}`);
+    ns.set(t.name, (r.latency.mean * 1e6) / batches.get(t.name)!);
+  }
+  const base = ns.get(s.baseline)!;
+  for (const c of s.cases) {
+    const n = ns.get(c.name)!;
+    const row: Row = { suite: s.name, name: c.name, nsPerOp: n, opsPerSec: 1e9 / n, ratio: n / base, baseline: s.baseline };
+    if (c.bytes) row.gbPerSec = c.bytes / n;
+    rows.push(row);
+  }
+  printRows(s, rows);
+  return rows;
+}
+
+export function fmtNum(x: number): string {
+  if (x >= 1e9) return `${(x / 1e9).toFixed(2)}G`;
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(1);
+}
+
+function printRows(s: Suite, rows: Row[]): void {
+  const lines = [`\n## ${s.name}`, '', '| case | ns/op | ops/s | GB/s | vs ' + s.baseline + ' |', '|---|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const rel = r.name === s.baseline ? 'baseline' : r.ratio >= 1 ? `${r.ratio.toFixed(2)}x slower` : `${(1 / r.ratio).toFixed(2)}x faster`;
+    lines.push(`| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${fmtNum(r.opsPerSec)} | ${r.gbPerSec ? r.gbPerSec.toFixed(2) : ''} | ${rel} |`);
+  }
+  for (const n of s.notes ?? []) lines.push('', n);
+  console.log(lines.join('\n'));
+}
+
+/** Markdown of a suite's rows (for RESULTS.md). */
+export function rowsMarkdown(s: Suite, rows: Row[]): string {
+  const lines = [`## ${s.name}`, '', `| case | ns/op | ops/s | GB/s | vs ${s.baseline} |`, '|---|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const rel = r.name === s.baseline ? 'baseline' : r.ratio >= 1 ? `${r.ratio.toFixed(2)}x slower` : `${(1 / r.ratio).toFixed(2)}x faster`;
+    lines.push(`| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${fmtNum(r.opsPerSec)} | ${r.gbPerSec ? r.gbPerSec.toFixed(2) : ''} | ${rel} |`);
+  }
+  for (const n of s.notes ?? []) lines.push('', n);
+  return lines.join('\n');
+}
+
+/** Keep the sink observable so no case is optimised away. */
+export function sinkValue(): number {
+  return sink;
+}
