@@ -1,0 +1,238 @@
+/**
+ * Encapsulation header templates, built once per flow and patched per packet, as Open vSwitch's
+ * userspace tunnels do (`netdev_tnl_push_udp_header`): the outer Ethernet, IPv4/IPv6, UDP or GRE and
+ * tunnel header bytes are prepared once; per packet only the lengths, the IPv4 ID and header
+ * checksum, the UDP source port and (when enabled) the UDP checksum are written.
+ *
+ * Sources: RFC 7348 §5 (VXLAN), GBP-05 §2.1, GPE-12 §3, RFC 8926 §3 (Geneve), RFC 7637 §3.2 (NVGRE);
+ * source-port formula of Linux `udp_flow_src_port` / OVS `netdev_tnl_get_src_port`
+ * (`((u64)hash * (max - min) >> 32) + min`, OVS range 32768–61000); a computed UDP checksum of 0 is sent
+ * as 0xFFFF; over IPv6 the UDP checksum is computed unless zero checksums are configured (RFC 6935/6936).
+ */
+import { assertUint, ipFromText, macFromText, put16, put32, u16 } from '../net/bytes.js';
+import { fold, onesSum } from '../net/checksum.js';
+import { emitGeneve, geneveLength, type GeneveOption } from '../geneve/fields.js';
+import { emitVxlan, emitVxlanGpe } from '../vxlan/fields.js';
+import { GpeNextProtocol, VXLAN_GPE_UDP_PORT } from '../vxlan/gpe.js';
+import { VXLAN_UDP_PORT } from '../vxlan/header.js';
+import { GENEVE_UDP_PORT } from '../geneve/header.js';
+
+/** UDP-based tunnel types a template can be built for (STT segments are built by `segmentSttFrame`). */
+export type TemplateTunnel = 'vxlan' | 'vxlan-gpe' | 'geneve' | 'nvgre';
+
+/** What the tunnel payload is. */
+export type InnerKind = 'ethernet' | 'ipv4' | 'ipv6';
+
+/** Configuration of one tunnel flow (fixed per template). */
+export interface TemplateConfig {
+  readonly tunnel: TemplateTunnel;
+  /** VNI (24 bits) or NVGRE VSID (24 bits). */
+  readonly vni: number;
+  /** Outer source and destination addresses, both IPv4 or both IPv6. */
+  readonly src: string;
+  readonly dst: string;
+  /** Outer MACs (default 02:00:00:00:00:01 → 02:00:00:00:00:02). */
+  readonly srcMac?: string;
+  readonly dstMac?: string;
+  /** UDP destination port (default per tunnel: 4789, 4790, 6081). */
+  readonly dstPort?: number;
+  /** UDP source-port range [min, max) for the flow hash (default OVS's 32768–61000). */
+  readonly srcPortRange?: readonly [number, number];
+  /** Outer TTL / hop limit (default 64). */
+  readonly ttl?: number;
+  /** Outer TOS / traffic class byte (DSCP << 2 | ECN; default 0). */
+  readonly tos?: number;
+  /** IPv4 DF (default true, as OVS's df_default). */
+  readonly df?: boolean;
+  /** Compute the outer UDP checksum (default: false over IPv4, true over IPv6). */
+  readonly udpChecksum?: boolean;
+  /** Geneve options, in wire order (the C bit is set when any is critical). */
+  readonly geneveOptions?: readonly GeneveOption[];
+  /** VXLAN-GBP fields (sets G). */
+  readonly gbp?: { readonly groupPolicyId: number; readonly dontLearn?: boolean; readonly policyApplied?: boolean };
+  /** NVGRE FlowID (default 0, RFC 7637 §3.2: MUST be 0 if not generated). */
+  readonly flowId?: number;
+  /** Geneve control (O) bit. */
+  readonly oam?: boolean;
+}
+
+/** A prepared header and where to patch it. */
+export interface HeaderTemplate {
+  readonly config: TemplateConfig;
+  readonly inner: InnerKind;
+  /** The header bytes (outer Ethernet through the tunnel header). */
+  readonly bytes: Uint8Array;
+  readonly ipVersion: 4 | 6;
+  readonly ipOffset: number;
+  /** Offset of the UDP or GRE header. */
+  readonly l4Offset: number;
+  readonly tunnelOffset: number;
+  /** Header length = offset of the inner frame. */
+  readonly length: number;
+  readonly udp: boolean;
+  readonly udpChecksum: boolean;
+  readonly srcPortMin: number;
+  readonly srcPortMax: number;
+  /** Partial sum of the IPv4 header with length, ID and checksum zero (for per-packet completion). */
+  readonly ipv4PartialSum: number;
+  /** Sum of the IPv6/IPv4 pseudo-header addresses + protocol (UDP checksum seed without the length). */
+  readonly pseudoPartialSum: number;
+}
+
+const DEFAULT_PORT: Record<Exclude<TemplateTunnel, 'nvgre'>, number> = { vxlan: VXLAN_UDP_PORT, 'vxlan-gpe': VXLAN_GPE_UDP_PORT, geneve: GENEVE_UDP_PORT };
+
+function tunnelHeaderLength(c: TemplateConfig): number {
+  if (c.tunnel === 'geneve') return geneveLength({ version: 0, control: false, critical: false, reservedFlags: 0, protocolType: 0, vni: 0, reserved: 0, options: c.geneveOptions ?? [] });
+  return 8;
+}
+
+/**
+ * Build the template for `config` carrying `inner` payloads. @throws RangeError (mixed address
+ * families, out-of-range values, Ethernet-only tunnels given L3 payloads).
+ */
+export function buildTemplate(config: TemplateConfig, inner: InnerKind = 'ethernet'): HeaderTemplate {
+  const src = ipFromText(config.src);
+  const dst = ipFromText(config.dst);
+  if (src.length !== dst.length) throw new RangeError(`outer addresses must both be IPv4 or both IPv6: ${config.src}, ${config.dst}`);
+  assertUint(config.vni, 24, config.tunnel === 'nvgre' ? 'vsid' : 'vni');
+  if ((config.tunnel === 'vxlan' || config.tunnel === 'nvgre') && inner !== 'ethernet') throw new RangeError(`${config.tunnel} carries Ethernet frames only`);
+  const v6 = src.length === 16;
+  const ipLen = v6 ? 40 : 20;
+  const udp = config.tunnel !== 'nvgre';
+  const l4Len = udp ? 8 : 0;
+  const tLen = tunnelHeaderLength(config);
+  const ipOffset = 14;
+  const l4Offset = ipOffset + ipLen;
+  const tunnelOffset = l4Offset + l4Len;
+  const length = tunnelOffset + tLen;
+  const b = new Uint8Array(length);
+  b.set(macFromText(config.dstMac ?? '02:00:00:00:00:02'), 0);
+  b.set(macFromText(config.srcMac ?? '02:00:00:00:00:01'), 6);
+  put16(b, 12, v6 ? 0x86dd : 0x0800);
+  const ttl = config.ttl ?? 64;
+  const tos = config.tos ?? 0;
+  assertUint(ttl, 8, 'ttl');
+  assertUint(tos, 8, 'tos');
+  const proto = udp ? 17 : 47;
+  if (v6) {
+    put32(b, ipOffset, ((6 << 28) | (tos << 20)) >>> 0);
+    b[ipOffset + 6] = proto;
+    b[ipOffset + 7] = ttl;
+    b.set(src, ipOffset + 8);
+    b.set(dst, ipOffset + 24);
+  } else {
+    b[ipOffset] = 0x45;
+    b[ipOffset + 1] = tos;
+    put16(b, ipOffset + 6, config.df ?? true ? 0x4000 : 0);
+    b[ipOffset + 8] = ttl;
+    b[ipOffset + 9] = proto;
+    b.set(src, ipOffset + 12);
+    b.set(dst, ipOffset + 16);
+  }
+  const [minPort, maxPort] = config.srcPortRange ?? [32768, 61000];
+  assertUint(minPort, 16, 'srcPortRange min');
+  assertUint(maxPort, 16, 'srcPortRange max');
+  if (udp) {
+    const dstPort = config.dstPort ?? DEFAULT_PORT[config.tunnel as Exclude<TemplateTunnel, 'nvgre'>];
+    assertUint(dstPort, 16, 'dstPort');
+    put16(b, l4Offset + 2, dstPort);
+  }
+  switch (config.tunnel) {
+    case 'vxlan':
+      emitVxlan(config.gbp ? { vniValid: true, vni: config.vni, gbp: { groupPolicyId: config.gbp.groupPolicyId, dontLearn: !!config.gbp.dontLearn, policyApplied: !!config.gbp.policyApplied } } : { vniValid: true, vni: config.vni }, b, tunnelOffset);
+      break;
+    case 'vxlan-gpe':
+      emitVxlanGpe({ version: 0, vniValid: true, nextProtocolPresent: true, bum: false, oam: false, nextProtocol: inner === 'ethernet' ? GpeNextProtocol.ETHERNET : inner === 'ipv4' ? GpeNextProtocol.IPV4 : GpeNextProtocol.IPV6, vni: config.vni }, b, tunnelOffset);
+      break;
+    case 'geneve': {
+      const options = config.geneveOptions ?? [];
+      emitGeneve({ version: 0, control: !!config.oam, critical: options.some((o) => o.critical), reservedFlags: 0, protocolType: inner === 'ethernet' ? 0x6558 : inner === 'ipv4' ? 0x0800 : 0x86dd, vni: config.vni, reserved: 0, options }, b, tunnelOffset);
+      break;
+    }
+    case 'nvgre': {
+      const flowId = config.flowId ?? 0;
+      assertUint(flowId, 8, 'flowId');
+      put32(b, tunnelOffset, 0x20006558);
+      put32(b, tunnelOffset + 4, ((config.vni << 8) | flowId) >>> 0);
+      break;
+    }
+  }
+  const udpChecksum = udp && (config.udpChecksum ?? v6);
+  const ipv4PartialSum = v6 ? 0 : onesSum(b, ipOffset, ipOffset + 20);
+  const pseudoPartialSum = fold(onesSum(b, v6 ? ipOffset + 8 : ipOffset + 12, v6 ? ipOffset + 40 : ipOffset + 20) + proto);
+  return { config, inner, bytes: b, ipVersion: v6 ? 6 : 4, ipOffset, l4Offset, tunnelOffset, length, udp, udpChecksum, srcPortMin: minPort, srcPortMax: maxPort, ipv4PartialSum, pseudoPartialSum };
+}
+
+/**
+ * Flow hash of an inner frame for the UDP source port (FNV-1a over the inner MACs, EtherType and,
+ * for IPv4/IPv6, addresses, protocol and ports). Deterministic per flow.
+ */
+export function innerFlowHash(inner: Uint8Array, kind: InnerKind = 'ethernet'): number {
+  let h = 0x811c9dc5;
+  const mix = (from: number, to: number): void => {
+    for (let i = from; i < to && i < inner.length; i++) h = Math.imul(h ^ inner[i]!, 0x01000193);
+  };
+  let l3 = 0;
+  let type = kind === 'ipv4' ? 0x0800 : kind === 'ipv6' ? 0x86dd : 0;
+  if (kind === 'ethernet') {
+    mix(0, 14);
+    type = inner.length >= 14 ? u16(inner, 12) : 0;
+    l3 = 14;
+  }
+  if (type === 0x0800 && inner.length >= l3 + 20) {
+    const ihl = (inner[l3]! & 15) * 4;
+    mix(l3 + 9, l3 + 10);
+    mix(l3 + 12, l3 + 20);
+    mix(l3 + ihl, l3 + ihl + 4);
+  } else if (type === 0x86dd && inner.length >= l3 + 40) {
+    mix(l3 + 6, l3 + 7);
+    mix(l3 + 8, l3 + 40);
+    mix(l3 + 40, l3 + 44);
+  }
+  return h >>> 0;
+}
+
+/** UDP source port for `hash` in the template's range: `((hash * (max - min)) >> 32) + min`. */
+export function sourcePort(t: HeaderTemplate, hash: number): number {
+  if (t.srcPortMax <= t.srcPortMin) return t.srcPortMin;
+  return Math.floor(((hash >>> 0) * (t.srcPortMax - t.srcPortMin)) / 4294967296) + t.srcPortMin;
+}
+
+/**
+ * Write template + inner frame into `out` at `offset` and patch the per-packet fields: IP length
+ * (and IPv4 ID and header checksum), UDP length, source port and checksum. `inner` may already sit at
+ * `offset + t.length` in `out` (headroom): then it is not copied. Returns the frame length.
+ * @throws RangeError if `out` is too small or the result exceeds 65535 bytes of IP payload.
+ */
+export function pushHeader(t: HeaderTemplate, inner: Uint8Array, out: Uint8Array, offset: number, srcPort: number, ipId = 0): number {
+  const total = t.length + inner.length;
+  if (offset < 0 || offset + total > out.length) throw new RangeError(`need ${total} bytes at ${offset}, buffer has ${out.length}`);
+  out.set(t.bytes, offset);
+  const innerAt = offset + t.length;
+  if (!(inner.buffer === out.buffer && inner.byteOffset === out.byteOffset + innerAt)) out.set(inner, innerAt);
+  const ip = offset + t.ipOffset;
+  const l4 = offset + t.l4Offset;
+  if (t.ipVersion === 4) {
+    const tl = total - t.ipOffset;
+    if (tl > 0xffff) throw new RangeError(`IPv4 total length ${tl} exceeds 65535`);
+    put16(out, ip + 2, tl);
+    put16(out, ip + 4, ipId & 0xffff);
+    const s = fold(t.ipv4PartialSum + tl + (ipId & 0xffff));
+    put16(out, ip + 10, ~s & 0xffff);
+  } else {
+    const pl = total - t.ipOffset - 40;
+    if (pl > 0xffff) throw new RangeError(`IPv6 payload length ${pl} exceeds 65535`);
+    put16(out, ip + 4, pl);
+  }
+  if (t.udp) {
+    const ulen = total - t.l4Offset;
+    put16(out, l4, srcPort);
+    put16(out, l4 + 4, ulen);
+    if (t.udpChecksum) {
+      const s = fold(onesSum(out, l4, offset + total) + t.pseudoPartialSum + ulen);
+      const c = ~s & 0xffff;
+      put16(out, l4 + 6, c === 0 ? 0xffff : c);
+    }
+  }
+  return total;
+}
