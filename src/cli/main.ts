@@ -5,7 +5,8 @@
  * uses Node APIs. Argument parsing: commander; progress on a terminal: cli-progress.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { runDecode, runDecap, type CommonOptions } from './commands.js';
+import { CliError, runDecode, runDecap, type CommonOptions } from './commands.js';
+import { runEncap, type EncapOptions } from './encap.js';
 
 const TUNNEL_TYPES = ['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt'];
 const DECODE_AS_KINDS = ['vxlan', 'vxlan-rfc7348', 'vxlan-gpe', 'geneve', 'stt', 'none'];
@@ -78,6 +79,50 @@ export function main(argv: string[]): Promise<number> {
   ).action((file: string, o: CommonOptions & { output: string }) => {
     result = runDecap(file, o);
   });
+  program
+    .command('encap')
+    .description('wrap every frame of a capture in a tunnel (outer lengths and checksums computed); --segment cuts super-packets by software GSO')
+    .argument('<in>', 'pcap or pcapng capture (Ethernet, or raw IP for vxlan-gpe/geneve L3 payloads)')
+    .requiredOption('-o, --output <file>', 'pcap file to write')
+    .requiredOption('--type <type>', 'vxlan, vxlan-gpe, geneve, nvgre or stt', (v: string) => {
+      if (!['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'stt'].includes(v)) throw new InvalidArgumentError('expected vxlan, vxlan-gpe, geneve, nvgre or stt');
+      return v;
+    })
+    .requiredOption('--vni <id>', 'VNI, NVGRE VSID (24 bits) or STT Context ID (64 bits)', parseId)
+    .requiredOption('--src <ip>', 'outer source address (IPv4 or IPv6)')
+    .requiredOption('--dst <ip>', 'outer destination address')
+    .option('--option <class:type:hex>', 'Geneve option, tc geneve_opts form, e.g. 0102:80:00050007 (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--segment <mss>', 'cut TCP/UDP super-packets (and STT frames) into segments of this payload size', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected 1..65535');
+      return n;
+    })
+    .option('--port <n>', 'outer UDP destination port (default per type)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected 1..65535');
+      return n;
+    })
+    .option('--udp-checksum', 'compute the outer UDP checksum (default: over IPv6 only)')
+    .option('--no-udp-checksum', 'send a zero outer UDP checksum')
+    .option('--gbp <id>', 'VXLAN-GBP Group Policy ID', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new InvalidArgumentError('expected 0..65535');
+      return n;
+    })
+    .option('--flow-id <n>', 'NVGRE FlowID', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 255) throw new InvalidArgumentError('expected 0..255');
+      return n;
+    })
+    .action((file: string, o: EncapOptions) => {
+      result = runEncap(file, o).catch((e: unknown) => {
+        if (e instanceof CliError) {
+          process.stderr.write(`tunnelwire: ${e.message}\n`);
+          return 2;
+        }
+        throw e;
+      });
+    });
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {
