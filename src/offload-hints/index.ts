@@ -2,3 +2,6 @@
 export * from '../net/checksum.js';
 export * from './checksum.js';
 export * from './descriptor.js';
+export * from './virtio.js';
+export * from './linux.js';
+export * from './dpdk.js';
