@@ -5,3 +5,5 @@ export * from './descriptor.js';
 export * from './virtio.js';
 export * from './linux.js';
 export * from './dpdk.js';
+export * from './segment.js';
+export * from './stt-segment.js';
