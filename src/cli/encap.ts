@@ -16,6 +16,18 @@ import { deriveOffloadDescriptor } from '../offload-hints/descriptor.js';
 import { segmentFrame } from '../offload-hints/segment.js';
 import { segmentSttFrame } from '../offload-hints/stt-segment.js';
 import type { UdpTunnelKind } from '../walk/walker.js';
+import { STT_FLAG_IPV4, STT_FLAG_TCP } from '../stt/header.js';
+import { fold, onesSum } from '../net/checksum.js';
+import { pseudoHeaderSum } from '../net/udp.js';
+import { put16 } from '../net/bytes.js';
+
+/** Compute and store the TCP/UDP checksum of the L4 segment at `l4` (to the end of `b`) under the IP header at `ip`. */
+function fillL4Checksum(b: Uint8Array, ip: number, proto: number, l4: number): void {
+  const at = l4 + (proto === 6 ? 16 : 6);
+  put16(b, at, 0);
+  const c = ~fold(onesSum(b, l4, b.length) + pseudoHeaderSum(b, ip, proto, b.length - l4)) & 0xffff;
+  put16(b, at, proto === 17 && c === 0 ? 0xffff : c);
+}
 import { CliError } from './commands.js';
 
 /** Options of `encap`. */
@@ -126,11 +138,27 @@ export async function runEncap(input: string, o: EncapOptions): Promise<number> 
         skipped++;
         continue;
       }
+      // STT carries a super-packet whole (the receiving endpoint segments it onward, STT-08 §3.1):
+      // with --segment, complete its inner checksum and fill the offload hints of the frame header.
+      let flags = 0;
+      let l4Offset = 0;
+      let sttMss = 0;
+      if (o.segment !== undefined) {
+        const d = deriveOffloadDescriptor(inner, { csum: 'none' });
+        if (d.ok && d.value.inner.l4Offset - d.value.inner.l2Offset <= 255) {
+          const n = d.value.inner;
+          inner = Uint8Array.from(inner);
+          fillL4Checksum(inner, n.l3Offset, n.l4Protocol, n.l4Offset);
+          flags = (n.ipVersion === 4 ? STT_FLAG_IPV4 : 0) | (n.l4Protocol === 6 ? STT_FLAG_TCP : 0);
+          l4Offset = n.l4Offset;
+          sttMss = o.segment;
+        }
+      }
       const segs = segmentSttFrame({
         outer: { eth: { src: o.srcMac ?? '02:00:00:00:00:01', dst: o.dstMac ?? '02:00:00:00:00:02' }, ip: v6 ? { version: 6, src: o.src, dst: o.dst } : { version: 4, src: o.src, dst: o.dst, identification: ipId } },
         srcPort: 32768 + Math.floor((hash * (61000 - 32768)) / 4294967296),
         frameId: frameId++ >>> 0,
-        stt: { version: 0, flags: 0, l4Offset: 0, reserved: 0, mss: 0, pcp: 0, vlanValid: false, vlanId: 0, contextId: o.vni, padding: 0 },
+        stt: { version: 0, flags, l4Offset, reserved: 0, mss: sttMss, pcp: 0, vlanValid: false, vlanId: 0, contextId: o.vni, padding: 0 },
         innerFrame: inner,
         mss: o.segment ?? 0xffff - 18,
       });
