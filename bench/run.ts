@@ -7,10 +7,11 @@ import { cpus, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { rowsMarkdown, runSuite, sinkValue, type Suite } from './harness.js';
 import { checksumSuites } from './checksum.bench.js';
+import { segmentSuites } from './segment.bench.js';
 
 async function main(): Promise<void> {
   const filter = process.argv[2] ?? '';
-  const suites: Suite[] = [...checksumSuites()].filter((s) => s.name.includes(filter));
+  const suites: Suite[] = [...checksumSuites(), ...segmentSuites()].filter((s) => s.name.includes(filter));
   const md: string[] = [];
   for (const s of suites) md.push(rowsMarkdown(s, await runSuite(s)));
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
