@@ -359,6 +359,7 @@ const hostileArb = fc.record({
 });
 const TRUTH = frameBytes(0x1ffff + 3000, 12345);
 const floodTotals = noDrops();
+const floodFigures = { pushes: 0, peakBytes: 0, peakFrames: 0, goodFramesCompleted: 0 };
 
 describe('STT reassembly under hostile floods', () => {
   // Seed pinned: the next test asserts that this flood reached every drop reason, which a random
@@ -379,6 +380,9 @@ describe('STT reassembly under hostile floods', () => {
         expect(['complete', 'pending', 'dropped']).toContain(res.status);
         if (res.status === 'complete') expect(res.frame.length).toBe(op.frameLength);
         const st = r.stats();
+        floodFigures.pushes++;
+        floodFigures.peakBytes = Math.max(floodFigures.peakBytes, st.bufferedBytes);
+        floodFigures.peakFrames = Math.max(floodFigures.peakFrames, st.pending);
         expect(st.bufferedBytes).toBeLessThanOrEqual(256 * 1024);
         expect(st.bufferedBytes).toBe(r.bufferedBytes);
         expect(st.pending).toBeLessThanOrEqual(6);
@@ -389,9 +393,14 @@ describe('STT reassembly under hostile floods', () => {
       const good = frameBytes(FRAME_LEN, seed);
       const res = pushAll(r, 0xfeedbeef, good, cut(FRAME_LEN, [1448, 2896, 4344, 30000, 60000]), now);
       expectCompletesLast(res, good);
+      floodFigures.goodFramesCompleted++;
     },
   );
   it('the flood above reached every drop reason (so the bound was tested under pressure)', () => {
+    console.log(
+      `stt flood: ${floodFigures.pushes} hostile pushes, peak ${floodFigures.peakBytes} of 262144 bytes buffered, peak ${floodFigures.peakFrames} of 6 frames in flight, ` +
+        `drops ${JSON.stringify(floodTotals)}, good 64 KiB frames completed afterwards ${floodFigures.goodFramesCompleted}/60`,
+    );
     for (const k of STT_DROP_REASONS) expect(floodTotals[k], k).toBeGreaterThan(0);
   });
   it('endless partial 64 KiB frames stay within maxBytes; the oldest are evicted and a good frame completes', () => {
