@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CliError, runDecode, runDecap, type CommonOptions } from './commands.js';
 import { runEncap, type EncapOptions } from './encap.js';
+import { runVtep, type VtepOptions } from './vtep.js';
 
 const TUNNEL_TYPES = ['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt'];
 const DECODE_AS_KINDS = ['vxlan', 'vxlan-rfc7348', 'vxlan-gpe', 'geneve', 'stt', 'none'];
@@ -116,6 +117,40 @@ export function main(argv: string[]): Promise<number> {
     })
     .action((file: string, o: EncapOptions) => {
       result = runEncap(file, o).catch((e: unknown) => {
+        if (e instanceof CliError) {
+          process.stderr.write(`tunnelwire: ${e.message}\n`);
+          return 2;
+        }
+        throw e;
+      });
+    });
+  program
+    .command('vtep')
+    .description('a userspace VTEP over a UDP socket: one tunnel port and one local host (ARP/NDP, ICMP echo) on a learning switch; prints port statistics on exit')
+    .requiredOption('--type <type>', 'vxlan, vxlan-gpe or geneve', (v: string) => {
+      if (!['vxlan', 'vxlan-gpe', 'geneve'].includes(v)) throw new InvalidArgumentError('expected vxlan, vxlan-gpe or geneve');
+      return v;
+    })
+    .requiredOption('--vni <id>', 'VNI (24 bits)', parseId)
+    .requiredOption('--local <ip>', 'underlay address to listen on')
+    .requiredOption('--remote <ip>', 'remote VTEP address')
+    .requiredOption('--host <ip/prefix>', 'address of the local host on the overlay')
+    .option('--host-mac <mac>', 'MAC of the local host (default 02:00:00:00:00:10)')
+    .option('--port <n>', 'UDP port (default per type)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected 1..65535');
+      return n;
+    })
+    .option('--gbp <id>', 'VXLAN-GBP Group Policy ID to send (turns GBP on)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new InvalidArgumentError('expected 0..65535');
+      return n;
+    })
+    .option('--option <class:type:hex>', 'Geneve option to send (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--udp-checksum', 'compute outer UDP checksums (default: over IPv6 only)')
+    .option('--stats-json', 'also print the statistics as one JSON line on exit')
+    .action((o: VtepOptions) => {
+      result = runVtep(o).catch((e: unknown) => {
         if (e instanceof CliError) {
           process.stderr.write(`tunnelwire: ${e.message}\n`);
           return 2;

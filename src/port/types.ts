@@ -92,7 +92,7 @@ export type EncapResult =
       readonly ok: true;
       /** Bytes written in `out` from `offset` (the wire frame, or STT segments back to back). */
       readonly length: number;
-      /** STT: the segment boundaries (relative to `offset`); other types: one segment. */
+      /** End offset of each segment relative to `offset` (one segment: `[length]`; STT: one per TCP segment). */
       readonly segments: readonly number[];
       /** When the device was said to finish checksums/segmentation: what it must do. */
       readonly offload?: OffloadDescriptor;
@@ -101,7 +101,7 @@ export type EncapResult =
       readonly ok: false;
       readonly reason: DropReason;
       readonly message: string;
-      /** MTU exceeded: the inner MTU that would have fitted, and an ICMP/ICMPv6 reply to send back inside the tunnel's inner network. */
+      /** MTU exceeded: the inner IP MTU that would have fitted (the value the ICMP reply carries), and an ICMP/ICMPv6 reply to send back inside the tunnel's inner network. */
       readonly mtu?: number;
       readonly icmpReply?: Uint8Array;
     };
