@@ -61,6 +61,7 @@ export async function runVtep(o: VtepOptions): Promise<number> {
   const out = new Uint8Array(65536);
   const gbpSeen = new Map<number, number>();
   const optionsSeen = new Map<string, number>();
+  const optionValues = new Map<string, Record<string, unknown>>();
   let sendErrors = 0;
   const egressMeta: Partial<TunnelMetadata> = o.gbp !== undefined ? { gbp: { id: o.gbp, flags: 0 } } : {};
   sw.attach({
@@ -80,8 +81,10 @@ export async function runVtep(o: VtepOptions): Promise<number> {
     if (!r.ok) return;
     if (r.metadata.gbp) gbpSeen.set(r.metadata.gbp.id, (gbpSeen.get(r.metadata.gbp.id) ?? 0) + 1);
     for (const opt of r.metadata.geneveOptions) {
-      const k = `${opt.optionClass.toString(16).padStart(4, '0')}:${opt.type.toString(16).padStart(2, '0')}`;
+      const d = port.registry.describe(opt);
+      const k = d.known ? d.name : `${opt.optionClass.toString(16).padStart(4, '0')}:${opt.type.toString(16).padStart(2, '0')}`;
       optionsSeen.set(k, (optionsSeen.get(k) ?? 0) + 1);
+      if (d.known && 'json' in d) optionValues.set(k, d.json);
     }
     if (r.innerEtherType !== 0x6558) return; // L3 payloads have no place on an Ethernet switch
     sw.receive('tunnel', r.inner, r.metadata);
@@ -102,6 +105,7 @@ export async function runVtep(o: VtepOptions): Promise<number> {
     port: port.stats,
     gbpReceived: Object.fromEntries(gbpSeen),
     optionsReceived: Object.fromEntries(optionsSeen),
+    optionValues: Object.fromEntries(optionValues),
     host: host.stats,
     switch: sw.stats,
     sendErrors,
@@ -112,6 +116,7 @@ export async function runVtep(o: VtepOptions): Promise<number> {
       `vtep: rx ${port.stats.rxPackets} packets ${port.stats.rxBytes} bytes, tx ${port.stats.txPackets} packets ${port.stats.txBytes} bytes`,
       `vtep: drops: ${drops}`,
       `vtep: GBP policy IDs received: ${[...gbpSeen].map(([k, v]) => `${k} (${v})`).join(', ') || 'none'}`,
+      `vtep: Geneve options received: ${[...optionsSeen].map(([k, v]) => `${k}${optionValues.has(k) ? JSON.stringify(optionValues.get(k)) : ''} (${v})`).join(', ') || 'none'}`,
       `vtep: host: ${host.stats.arpReplies} ARP replies, ${host.stats.neighborAdvertisements} neighbor advertisements, ${host.stats.echoReplies} echo replies, ${host.stats.echo6Replies} echo6 replies`,
       ...(o.statsJson ? [`vtep-stats ${JSON.stringify(stats)}`] : []),
     ].join('\n') + '\n',
