@@ -13,6 +13,8 @@ export default defineConfig({
     'walk/index': 'src/walk/index.ts',
     'capture/index': 'src/capture/index.ts',
     'capture/node': 'src/capture/node.ts',
+    'port/index': 'src/port/index.ts',
+    'port/node': 'src/port/node.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],

@@ -12,3 +12,4 @@ export * from './tlv/index.js';
 export * from './offload-hints/index.js';
 export * from './walk/index.js';
 export * from './capture/index.js';
+export * from './port/index.js';

@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TunnelPort } from '../../src/port/port.js';
-import { LearningSwitch } from '../../src/port/switch.js';
-import { LocalHost } from '../../src/port/host.js';
+import { Datapath, type FrameTransport } from '../../src/port/datapath.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PEER = join(ROOT, 'tools/ovs/ovs_peer.sh');
@@ -103,34 +102,35 @@ describe('Open vSwitch userspace datapath ⇄ tunnelwire', () => {
       const t = setTimeout(() => reject(new Error(`framebridge did not start: ${err}`)), 10_000);
       fb.stderr.on('data', () => err.includes('framebridge: ready') && (clearTimeout(t), resolve()));
     });
-    const sw = new LearningSwitch();
-    const out = new Uint8Array(65536);
+    // A frame transport "a user brings": framebridge's length-prefixed frames on stdin/stdout.
+    let onFrame: (f: Uint8Array) => void = () => {};
     let sent = 0;
-    sw.attach({
-      name: 'tunnel',
-      deliver(frame) {
-        const r = port.encapsulate(frame, { flowId: 0x7f }, out, 0);
-        if (!r.ok) return;
-        const rec = Buffer.alloc(4 + r.length);
-        rec.writeUInt32BE(r.length, 0);
-        rec.set(out.subarray(0, r.length), 4);
+    const transport: FrameTransport = {
+      kind: 'frame',
+      send(frame) {
+        const rec = Buffer.alloc(4 + frame.length);
+        rec.writeUInt32BE(frame.length, 0);
+        rec.set(frame, 4);
         fb.stdin.write(rec);
         sent++;
       },
-    });
-    const host = new LocalHost({ name: 'host', mac: '02:00:0a:1e:00:02', ipv4: '10.30.0.2' }, (f) => sw.receive('host', f));
-    sw.attach(host);
+      onFrame(cb) {
+        onFrame = cb;
+      },
+    };
     let pending = Buffer.alloc(0);
     fb.stdout.on('data', (d: Buffer) => {
       pending = Buffer.concat([pending, d]);
       while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
         const n = pending.readUInt32BE(0);
-        const frame = new Uint8Array(pending.subarray(4, 4 + n));
+        onFrame(new Uint8Array(pending.subarray(4, 4 + n)));
         pending = pending.subarray(4 + n);
-        const r = port.decapsulate(frame);
-        if (r.ok) sw.receive('tunnel', r.inner, r.metadata);
       }
     });
+    const dp = new Datapath();
+    dp.egressMetadata = { flowId: 0x7f };
+    dp.addTunnelPort('nvgre0', port, transport);
+    const host = dp.addHost({ name: 'host', mac: '02:00:0a:1e:00:02', ipv4: '10.30.0.2' });
     const before = counters();
     const p = await ovsPingAsync('ovs-gre', '10.30.0.2');
     const after = counters();
