@@ -3,3 +3,4 @@ export * from './walker.js';
 export * from './layers.js';
 export * from './ipfrag.js';
 export * from './format.js';
+export * from './fast.js';

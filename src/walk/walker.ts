@@ -349,9 +349,10 @@ function walkUdp(ctx: Ctx, b: Uint8Array, off: number, end: number, ipOff: numbe
     }
   }
   push(ctx, { proto: 'udp', offset: off, length: UDP_HEADER_LEN, srcPort: u.srcPort, dstPort: u.dstPort, udpLength: claimed, checksum: u.checksum, checksumStatus: status });
-  if (claimed !== 0 && off + claimed > end && !ctx.partial && end === b.length) {
-    // Length claims more than the IP payload holds: report, decode what is there.
-    if (off + claimed > end) fail(ctx, wireError('length-overrun', 'udp', off + 4, 'length', claimed, `<= ${end - off} bytes (IP payload)`));
+  if (claimed !== 0 && off + claimed > end && !ctx.partial && !ctx.captureCut) {
+    // The length claims more than the IP datagram holds (not a capture cut short): report it and
+    // decode what is there.
+    fail(ctx, wireError('length-overrun', 'udp', off + 4, 'length', claimed, `<= ${end - off} bytes (IP payload)`));
   }
   const kind = ctx.udpPorts.get(u.dstPort) ?? ctx.udpPorts.get(u.srcPort);
   if (!kind || kind === 'none') return;

@@ -1,0 +1,289 @@
+/**
+ * The hot-path decoder: from an Ethernet frame to its tunnel type, tunnel ID and inner-frame offset,
+ * with every length bounds-checked, and nothing allocated per packet. One reusable instance holds the
+ * results of the last {@link TunnelDecoder.decode} in plain fields (smoltcp/msgpack style: a cursor, not
+ * an object per packet). For the full layer list, typed errors and reassembly use {@link walkPacket};
+ * {@link TunnelDecoder.explain} expands a failure into the same {@link WireError} the walker reports.
+ *
+ * What it checks is what the codecs check: Ethernet/802.1Q/802.1ad, IPv4 (version, IHL, options,
+ * Total Length), IPv6 (extension headers), UDP length, the tunnel header's fixed part and its claimed
+ * lengths (Geneve Opt Len and every option TLV, GRE flags, STT frame header). Fragments and STT
+ * continuation segments report `TUNNEL_NEEDS_REASSEMBLY`.
+ */
+import type { WireError } from '../net/errors.js';
+import { Ipv6ExtWalker } from '../net/ipv6.js';
+import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, walkPacket, type TcpTunnelKind, type UdpTunnelKind, type WalkOptions } from './walker.js';
+
+/** No tunnel found (a valid frame of something else). */
+export const TUNNEL_NONE = 0;
+export const TUNNEL_VXLAN = 1;
+export const TUNNEL_VXLAN_GPE = 2;
+export const TUNNEL_GENEVE = 3;
+export const TUNNEL_NVGRE = 4;
+export const TUNNEL_GRE = 5;
+export const TUNNEL_STT = 6;
+/** The frame is an IP fragment or an STT continuation segment: reassemble first ({@link walkPacket}). */
+export const TUNNEL_NEEDS_REASSEMBLY = 7;
+/** The frame is malformed or cut: {@link TunnelDecoder.explain} says what and where. */
+export const TUNNEL_ERROR = -1;
+
+/** Names of the TUNNEL_* codes. */
+export const TUNNEL_NAMES = ['none', 'vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt', 'needs-reassembly'] as const;
+
+const K_VXLAN = 1;
+const K_VXLAN_RFC = 2;
+const K_GPE = 3;
+const K_GENEVE = 4;
+
+/** A reusable, non-allocating tunnel decoder (see the module doc). Not re-entrant. */
+export class TunnelDecoder {
+  /** TUNNEL_* code of the last decode. */
+  tunnel = TUNNEL_NONE;
+  /** VNI (VXLAN, GPE, Geneve), VSID (NVGRE), GRE key, or the low 32 bits of the STT Context ID. */
+  tunnelId = 0;
+  /** STT: high 32 bits of the Context ID. */
+  tunnelIdHigh = 0;
+  /** Offset of the inner frame (Ethernet, or the L3 packet for GPE/Geneve L3 payloads). */
+  innerOffset = 0;
+  /** End of the inner frame (the tunnel's datagram end, clipped to the captured length). */
+  innerEnd = 0;
+  /** EtherType of the inner payload (0x6558 = Ethernet). */
+  innerEtherType = 0;
+  /** 4 or 6. */
+  ipVersion = 0;
+  /** Offset of the outer IP header (addresses: +12/+16 for IPv4, +8/+24 for IPv6). */
+  ipOffset = 0;
+  /** Offset of the tunnel header. */
+  tunnelOffset = 0;
+  /** Outer UDP ports (0 for GRE). */
+  srcPort = 0;
+  dstPort = 0;
+  /** VXLAN-GBP Group Policy ID, or -1. */
+  groupPolicyId = -1;
+  /** VXLAN-GBP flags byte (D 0x40, A 0x08). */
+  gbpFlags = 0;
+  /** Geneve: offset and length (bytes) of the options; C and O bits. */
+  optionsOffset = 0;
+  optionsLength = 0;
+  critical = false;
+  oam = false;
+  /** NVGRE FlowID, GPE Next Protocol. */
+  flowId = 0;
+  nextProtocol = 0;
+  /** Where the failure was found (bytes from the frame start), for a quick message. */
+  errorAt = 0;
+
+  private readonly udp = new Uint8Array(65536);
+  private readonly tcp = new Uint8Array(65536);
+  private readonly v6 = new Ipv6ExtWalker();
+  private readonly walkOpts: WalkOptions;
+
+  constructor(udpPorts: ReadonlyMap<number, UdpTunnelKind> = DEFAULT_UDP_PORTS, tcpPorts: ReadonlyMap<number, TcpTunnelKind> = DEFAULT_TCP_PORTS) {
+    for (const [p, k] of udpPorts) this.udp[p] = k === 'vxlan' ? K_VXLAN : k === 'vxlan-rfc7348' ? K_VXLAN_RFC : k === 'vxlan-gpe' ? K_GPE : k === 'geneve' ? K_GENEVE : 0;
+    for (const [p, k] of tcpPorts) this.tcp[p] = k === 'stt' ? 1 : 0;
+    this.walkOpts = { udpPorts, tcpPorts };
+  }
+
+  /**
+   * Decode `b[0, length)`. @returns a TUNNEL_* code; results are in this object's fields until the
+   * next call. Never throws, never allocates.
+   */
+  decode(b: Uint8Array, length = b.length): number {
+    const len = length < b.length ? length : b.length;
+    this.groupPolicyId = -1;
+    if (len < 14) return this.fail(0);
+    let et = (b[12]! << 8) | b[13]!;
+    let off = 14;
+    let tags = 0;
+    while (et === 0x8100 || et === 0x88a8 || et === 0x9100) {
+      if (off + 4 > len || ++tags > 8) return this.fail(off);
+      et = (b[off + 2]! << 8) | b[off + 3]!;
+      off += 4;
+    }
+    let proto: number;
+    let l4: number;
+    let end: number;
+    let cut: boolean; // the capture holds less than the IP datagram claims
+    this.ipOffset = off;
+    if (et === 0x0800) {
+      if (off + 20 > len) return this.fail(off);
+      const vihl = b[off]!;
+      const ihl = (vihl & 15) << 2;
+      if (vihl >>> 4 !== 4 || ihl < 20 || off + ihl > len) return this.fail(off);
+      const tl = (b[off + 2]! << 8) | b[off + 3]!;
+      if (tl !== 0 && tl < ihl) return this.fail(off + 2);
+      if (((b[off + 6]! & 0x3f) | b[off + 7]!) !== 0) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
+      this.ipVersion = 4;
+      proto = b[off + 9]!;
+      l4 = off + ihl;
+      cut = tl !== 0 && off + tl > len;
+      end = tl === 0 || cut ? len : off + tl;
+    } else if (et === 0x86dd) {
+      if (off + 40 > len) return this.fail(off);
+      if (b[off]! >>> 4 !== 6) return this.fail(off);
+      const pl = (b[off + 4]! << 8) | b[off + 5]!;
+      cut = pl !== 0 && off + 40 + pl > len;
+      end = pl === 0 || cut ? len : off + 40 + pl;
+      this.ipVersion = 6;
+      proto = b[off + 6]!;
+      l4 = off + 40;
+      if (proto !== 17 && proto !== 6 && proto !== 47) {
+        const w = this.v6;
+        if (w.walk(b, off, end) !== 0) return this.fail(w.errorAt);
+        if (w.hasFragment) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
+        proto = w.protocol;
+        l4 = w.upperOffset;
+      }
+    } else return (this.tunnel = TUNNEL_NONE);
+    if (proto === 17) return this.udpTunnel(b, l4, end, cut);
+    if (proto === 47) return this.greTunnel(b, l4, end);
+    if (proto === 6) return this.sttTunnel(b, l4, end, cut);
+    return (this.tunnel = TUNNEL_NONE);
+  }
+
+  private udpTunnel(b: Uint8Array, u: number, end: number, cut: boolean): number {
+    if (u + 8 > end) return this.fail(u);
+    const ulen = (b[u + 4]! << 8) | b[u + 5]!;
+    // A length below 8, or beyond an IP datagram the capture holds whole, is malformed (a kernel drops it).
+    if ((ulen !== 0 && ulen < 8) || (!cut && u + ulen > end)) return this.fail(u + 4);
+    const uend = ulen === 0 || u + ulen > end ? end : u + ulen;
+    const sp = (b[u]! << 8) | b[u + 1]!;
+    const dp = (b[u + 2]! << 8) | b[u + 3]!;
+    this.srcPort = sp;
+    this.dstPort = dp;
+    const kind = this.udp[dp] || this.udp[sp]!;
+    if (kind === 0) return (this.tunnel = TUNNEL_NONE);
+    const t = u + 8;
+    this.tunnelOffset = t;
+    if (t + 8 > uend) return this.fail(t);
+    this.innerEnd = uend;
+    if (kind === K_GENEVE) {
+      const b0 = b[t]!;
+      if (b0 >>> 6 !== 0) return this.fail(t);
+      const optLen = (b0 & 63) << 2;
+      const p = t + 8 + optLen;
+      if (p > uend) return this.fail(t);
+      // Walk the option TLVs: each must fit, and they must fill Opt Len exactly.
+      for (let o = t + 8; o < p; ) {
+        if (o + 4 > p) return this.fail(o);
+        const next = o + 4 + ((b[o + 3]! & 31) << 2);
+        if (next > p) return this.fail(o);
+        o = next;
+      }
+      const b1 = b[t + 1]!;
+      this.oam = (b1 & 0x80) !== 0;
+      this.critical = (b1 & 0x40) !== 0;
+      this.optionsOffset = t + 8;
+      this.optionsLength = optLen;
+      this.innerEtherType = (b[t + 2]! << 8) | b[t + 3]!;
+      this.tunnelId = (b[t + 4]! << 16) | (b[t + 5]! << 8) | b[t + 6]!;
+      this.innerOffset = p;
+      return (this.tunnel = TUNNEL_GENEVE);
+    }
+    this.tunnelId = (b[t + 4]! << 16) | (b[t + 5]! << 8) | b[t + 6]!;
+    this.innerOffset = t + 8;
+    if (kind === K_GPE) {
+      const f = b[t]!;
+      if ((f & 0x30) !== 0) return this.fail(t);
+      const np = f & 0x04 ? b[t + 3]! : 3;
+      this.nextProtocol = np;
+      this.innerEtherType = np === 3 ? 0x6558 : np === 1 ? 0x0800 : np === 2 ? 0x86dd : 0;
+      return (this.tunnel = TUNNEL_VXLAN_GPE);
+    }
+    this.innerEtherType = 0x6558;
+    if (kind === K_VXLAN && (b[t]! & 0x80) !== 0) {
+      this.groupPolicyId = (b[t + 2]! << 8) | b[t + 3]!;
+      this.gbpFlags = b[t + 1]!;
+    }
+    return (this.tunnel = TUNNEL_VXLAN);
+  }
+
+  private greTunnel(b: Uint8Array, g: number, end: number): number {
+    if (g + 4 > end) return this.fail(g);
+    const fv = (b[g]! << 8) | b[g + 1]!;
+    this.tunnelOffset = g;
+    this.srcPort = this.dstPort = 0;
+    this.innerEtherType = (b[g + 2]! << 8) | b[g + 3]!;
+    this.innerEnd = end;
+    if (fv === 0x2000 && this.innerEtherType === 0x6558) {
+      if (g + 8 > end) return this.fail(g);
+      this.tunnelId = (b[g + 4]! << 16) | (b[g + 5]! << 8) | b[g + 6]!;
+      this.flowId = b[g + 7]!;
+      this.innerOffset = g + 8;
+      return (this.tunnel = TUNNEL_NVGRE);
+    }
+    const ver = fv & 7;
+    if (ver > 1 || (fv & 0x4000) !== 0) {
+      // Versions 2..7 are errors; RFC 1701 routing needs the SRE walk of the full decoder.
+      if (ver > 1) return this.fail(g + 1);
+    }
+    let h = 4 + (fv & 0xc000 ? 4 : 0);
+    const keyAt = g + h;
+    if (fv & 0x2000) h += 4;
+    if (fv & 0x1000) h += 4;
+    if (ver === 1 && fv & 0x0080) h += 4;
+    if (g + h > end) return this.fail(g);
+    if (fv & 0x4000) {
+      // RFC 1701 SRE list: address family (2) SRE offset (1) SRE length (1) data, until AF 0 and length 0.
+      let o = g + h;
+      for (;;) {
+        if (o + 4 > end) return this.fail(o);
+        const af = (b[o]! << 8) | b[o + 1]!;
+        const sl = b[o + 3]!;
+        if (o + 4 + sl > end) return this.fail(o);
+        o += 4 + sl;
+        if (af === 0 && sl === 0) break;
+      }
+      h = o - g;
+    }
+    if (g + h > end) return this.fail(g);
+    this.tunnelId = fv & 0x2000 ? ((b[keyAt]! << 24) | (b[keyAt + 1]! << 16) | (b[keyAt + 2]! << 8) | b[keyAt + 3]!) >>> 0 : 0;
+    this.innerOffset = g + h;
+    return (this.tunnel = TUNNEL_GRE);
+  }
+
+  private sttTunnel(b: Uint8Array, t: number, end: number, cut: boolean): number {
+    if (t + 20 > end) return this.fail(t);
+    const sp = (b[t]! << 8) | b[t + 1]!;
+    const dp = (b[t + 2]! << 8) | b[t + 3]!;
+    const doff = (b[t + 12]! >>> 4) << 2;
+    if (doff < 20 || t + doff > end) return this.fail(t + 12);
+    if (this.tcp[dp] === 0 && this.tcp[sp] === 0) return (this.tunnel = TUNNEL_NONE);
+    this.srcPort = sp;
+    this.dstPort = dp;
+    const frameLength = (b[t + 4]! << 8) | b[t + 5]!;
+    const fragOff = (b[t + 6]! << 8) | b[t + 7]!;
+    const s = t + doff;
+    const data = end - s;
+    this.tunnelOffset = s;
+    this.innerEnd = end;
+    // The walker's order: frame length, segment inside the frame, then the frame header.
+    if (frameLength < 18 || fragOff + data > frameLength) return this.fail(s);
+    if (fragOff !== 0) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
+    if (data >= 18 && b[s]! !== 0) return this.fail(s);
+    if (data < 18) return this.fail(s);
+    // A first segment: more segments follow, unless the capture cut the datagram (then decode what is there).
+    if (data < frameLength && !cut) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
+    this.tunnelIdHigh = ((b[s + 8]! << 24) | (b[s + 9]! << 16) | (b[s + 10]! << 8) | b[s + 11]!) >>> 0;
+    this.tunnelId = ((b[s + 12]! << 24) | (b[s + 13]! << 16) | (b[s + 14]! << 8) | b[s + 15]!) >>> 0;
+    this.innerOffset = s + 18;
+    this.innerEnd = data < frameLength ? end : s + frameLength;
+    this.innerEtherType = 0x6558;
+    return (this.tunnel = TUNNEL_STT);
+  }
+
+  private fail(at: number): number {
+    this.errorAt = at;
+    return (this.tunnel = TUNNEL_ERROR);
+  }
+
+  /** The 64-bit STT Context ID (allocates a bigint). */
+  get contextId(): bigint {
+    return (BigInt(this.tunnelIdHigh) << 32n) | BigInt(this.tunnelId);
+  }
+
+  /** Slow path: the typed error(s) of a frame this decoder rejected, as the walker reports them. */
+  explain(b: Uint8Array, length = b.length): WireError[] {
+    return walkPacket(b.subarray(0, length), this.walkOpts).errors;
+  }
+}
