@@ -8,12 +8,18 @@ import { fileURLToPath } from 'node:url';
 import { rowsMarkdown, runSuite, sinkValue, type Suite } from './harness.js';
 import { checksumSuites } from './checksum.bench.js';
 import { segmentSuites } from './segment.bench.js';
+import { allocationFigures, decodeSuites, encapSuites, optionWalkSuite, sttReassemblySuite } from './decode.bench.js';
 
 async function main(): Promise<void> {
   const filter = process.argv[2] ?? '';
-  const suites: Suite[] = [...checksumSuites(), ...segmentSuites()].filter((s) => s.name.includes(filter));
+  const suites: Suite[] = [...decodeSuites(), optionWalkSuite(), ...encapSuites(), ...checksumSuites(), ...segmentSuites(), sttReassemblySuite()].filter((s) => s.name.includes(filter));
   const md: string[] = [];
   for (const s of suites) md.push(rowsMarkdown(s, await runSuite(s)));
+  if (!filter || 'alloc'.includes(filter) || filter === 'alloc') {
+    const lines = ['## alloc/10M-decodes', '', ...allocationFigures()];
+    console.log('\n' + lines.join('\n'));
+    md.push(lines.join('\n'));
+  }
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
   const out = [
     '# Benchmark results',

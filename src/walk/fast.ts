@@ -41,38 +41,88 @@ export class TunnelDecoder {
   tunnel = TUNNEL_NONE;
   /** VNI (VXLAN, GPE, Geneve), VSID (NVGRE), GRE key, or the low 32 bits of the STT Context ID. */
   tunnelId = 0;
-  /** STT: high 32 bits of the Context ID. */
-  tunnelIdHigh = 0;
   /** Offset of the inner frame (Ethernet, or the L3 packet for GPE/Geneve L3 payloads). */
   innerOffset = 0;
   /** End of the inner frame (the tunnel's datagram end, clipped to the captured length). */
   innerEnd = 0;
-  /** EtherType of the inner payload (0x6558 = Ethernet). */
-  innerEtherType = 0;
-  /** 4 or 6. */
-  ipVersion = 0;
   /** Offset of the outer IP header (addresses: +12/+16 for IPv4, +8/+24 for IPv6). */
   ipOffset = 0;
+  /** Offset of the outer UDP, GRE or TCP header. */
+  l4Offset = 0;
   /** Offset of the tunnel header. */
   tunnelOffset = 0;
-  /** Outer UDP ports (0 for GRE). */
-  srcPort = 0;
-  dstPort = 0;
-  /** VXLAN-GBP Group Policy ID, or -1. */
-  groupPolicyId = -1;
-  /** VXLAN-GBP flags byte (D 0x40, A 0x08). */
-  gbpFlags = 0;
-  /** Geneve: offset and length (bytes) of the options; C and O bits. */
-  optionsOffset = 0;
-  optionsLength = 0;
-  critical = false;
-  oam = false;
-  /** NVGRE FlowID, GPE Next Protocol. */
-  flowId = 0;
-  nextProtocol = 0;
   /** Where the failure was found (bytes from the frame start), for a quick message. */
   errorAt = 0;
+  /** The bytes of the last decode (the getters below read them: valid until those bytes change). */
+  bytes: Uint8Array = new Uint8Array(0);
 
+  /** 4 or 6. */
+  get ipVersion(): number {
+    return this.bytes[this.ipOffset]! >>> 4;
+  }
+  /** Outer UDP ports (0 for GRE). */
+  get srcPort(): number {
+    return this.tunnel === TUNNEL_NVGRE || this.tunnel === TUNNEL_GRE ? 0 : (this.bytes[this.l4Offset]! << 8) | this.bytes[this.l4Offset + 1]!;
+  }
+  get dstPort(): number {
+    return this.tunnel === TUNNEL_NVGRE || this.tunnel === TUNNEL_GRE ? 0 : (this.bytes[this.l4Offset + 2]! << 8) | this.bytes[this.l4Offset + 3]!;
+  }
+  /** VXLAN-GBP Group Policy ID, or -1 (G clear, or the port decodes plain RFC 7348). */
+  get groupPolicyId(): number {
+    const b = this.bytes;
+    const t = this.tunnelOffset;
+    return this.tunnel === TUNNEL_VXLAN && this.gbpPort && (b[t]! & 0x80) !== 0 ? (b[t + 2]! << 8) | b[t + 3]! : -1;
+  }
+  /** VXLAN-GBP flags byte (D 0x40, A 0x08). */
+  get gbpFlags(): number {
+    return this.groupPolicyId < 0 ? 0 : this.bytes[this.tunnelOffset + 1]!;
+  }
+  /** Geneve: offset and length (bytes) of the options; C and O bits. */
+  get optionsOffset(): number {
+    return this.tunnelOffset + 8;
+  }
+  get optionsLength(): number {
+    return this.tunnel === TUNNEL_GENEVE ? (this.bytes[this.tunnelOffset]! & 63) << 2 : 0;
+  }
+  get critical(): boolean {
+    return this.tunnel === TUNNEL_GENEVE && (this.bytes[this.tunnelOffset + 1]! & 0x40) !== 0;
+  }
+  get oam(): boolean {
+    return this.tunnel === TUNNEL_GENEVE && (this.bytes[this.tunnelOffset + 1]! & 0x80) !== 0;
+  }
+  /** NVGRE FlowID. */
+  get flowId(): number {
+    return this.tunnel === TUNNEL_NVGRE ? this.bytes[this.tunnelOffset + 7]! : 0;
+  }
+  /** GPE Next Protocol (3, Ethernet, when P is clear). */
+  get nextProtocol(): number {
+    const f = this.bytes[this.tunnelOffset]!;
+    return this.tunnel === TUNNEL_VXLAN_GPE ? (f & 0x04 ? this.bytes[this.tunnelOffset + 3]! : 3) : 0;
+  }
+  /** EtherType of the inner payload (0x6558 = Ethernet frame). */
+  get innerEtherType(): number {
+    const b = this.bytes;
+    const t = this.tunnelOffset;
+    switch (this.tunnel) {
+      case TUNNEL_GENEVE:
+      case TUNNEL_GRE:
+        return (b[t + 2]! << 8) | b[t + 3]!;
+      case TUNNEL_VXLAN_GPE: {
+        const np = this.nextProtocol;
+        return np === 3 ? 0x6558 : np === 1 ? 0x0800 : np === 2 ? 0x86dd : 0;
+      }
+      default:
+        return 0x6558;
+    }
+  }
+  /** STT: high 32 bits of the Context ID. */
+  get tunnelIdHigh(): number {
+    const b = this.bytes;
+    const s = this.tunnelOffset;
+    return this.tunnel === TUNNEL_STT ? ((b[s + 8]! << 24) | (b[s + 9]! << 16) | (b[s + 10]! << 8) | b[s + 11]!) >>> 0 : 0;
+  }
+
+  private gbpPort = false;
   private readonly udp = new Uint8Array(65536);
   private readonly tcp = new Uint8Array(65536);
   private readonly v6 = new Ipv6ExtWalker();
@@ -90,7 +140,7 @@ export class TunnelDecoder {
    */
   decode(b: Uint8Array, length = b.length): number {
     const len = length < b.length ? length : b.length;
-    this.groupPolicyId = -1;
+    this.bytes = b;
     if (len < 14) return this.fail(0);
     let et = (b[12]! << 8) | b[13]!;
     let off = 14;
@@ -113,7 +163,6 @@ export class TunnelDecoder {
       const tl = (b[off + 2]! << 8) | b[off + 3]!;
       if (tl !== 0 && tl < ihl) return this.fail(off + 2);
       if (((b[off + 6]! & 0x3f) | b[off + 7]!) !== 0) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
-      this.ipVersion = 4;
       proto = b[off + 9]!;
       l4 = off + ihl;
       cut = tl !== 0 && off + tl > len;
@@ -124,7 +173,6 @@ export class TunnelDecoder {
       const pl = (b[off + 4]! << 8) | b[off + 5]!;
       cut = pl !== 0 && off + 40 + pl > len;
       end = pl === 0 || cut ? len : off + 40 + pl;
-      this.ipVersion = 6;
       proto = b[off + 6]!;
       l4 = off + 40;
       if (proto !== 17 && proto !== 6 && proto !== 47) {
@@ -135,6 +183,7 @@ export class TunnelDecoder {
         l4 = w.upperOffset;
       }
     } else return (this.tunnel = TUNNEL_NONE);
+    this.l4Offset = l4;
     if (proto === 17) return this.udpTunnel(b, l4, end, cut);
     if (proto === 47) return this.greTunnel(b, l4, end);
     if (proto === 6) return this.sttTunnel(b, l4, end, cut);
@@ -149,8 +198,6 @@ export class TunnelDecoder {
     const uend = ulen === 0 || u + ulen > end ? end : u + ulen;
     const sp = (b[u]! << 8) | b[u + 1]!;
     const dp = (b[u + 2]! << 8) | b[u + 3]!;
-    this.srcPort = sp;
-    this.dstPort = dp;
     const kind = this.udp[dp] || this.udp[sp]!;
     if (kind === 0) return (this.tunnel = TUNNEL_NONE);
     const t = u + 8;
@@ -170,12 +217,6 @@ export class TunnelDecoder {
         if (next > p) return this.fail(o);
         o = next;
       }
-      const b1 = b[t + 1]!;
-      this.oam = (b1 & 0x80) !== 0;
-      this.critical = (b1 & 0x40) !== 0;
-      this.optionsOffset = t + 8;
-      this.optionsLength = optLen;
-      this.innerEtherType = (b[t + 2]! << 8) | b[t + 3]!;
       this.tunnelId = (b[t + 4]! << 16) | (b[t + 5]! << 8) | b[t + 6]!;
       this.innerOffset = p;
       return (this.tunnel = TUNNEL_GENEVE);
@@ -185,16 +226,9 @@ export class TunnelDecoder {
     if (kind === K_GPE) {
       const f = b[t]!;
       if ((f & 0x30) !== 0) return this.fail(t);
-      const np = f & 0x04 ? b[t + 3]! : 3;
-      this.nextProtocol = np;
-      this.innerEtherType = np === 3 ? 0x6558 : np === 1 ? 0x0800 : np === 2 ? 0x86dd : 0;
       return (this.tunnel = TUNNEL_VXLAN_GPE);
     }
-    this.innerEtherType = 0x6558;
-    if (kind === K_VXLAN && (b[t]! & 0x80) !== 0) {
-      this.groupPolicyId = (b[t + 2]! << 8) | b[t + 3]!;
-      this.gbpFlags = b[t + 1]!;
-    }
+    this.gbpPort = kind === K_VXLAN;
     return (this.tunnel = TUNNEL_VXLAN);
   }
 
@@ -202,13 +236,10 @@ export class TunnelDecoder {
     if (g + 4 > end) return this.fail(g);
     const fv = (b[g]! << 8) | b[g + 1]!;
     this.tunnelOffset = g;
-    this.srcPort = this.dstPort = 0;
-    this.innerEtherType = (b[g + 2]! << 8) | b[g + 3]!;
     this.innerEnd = end;
-    if (fv === 0x2000 && this.innerEtherType === 0x6558) {
+    if (fv === 0x2000 && ((b[g + 2]! << 8) | b[g + 3]!) === 0x6558) {
       if (g + 8 > end) return this.fail(g);
       this.tunnelId = (b[g + 4]! << 16) | (b[g + 5]! << 8) | b[g + 6]!;
-      this.flowId = b[g + 7]!;
       this.innerOffset = g + 8;
       return (this.tunnel = TUNNEL_NVGRE);
     }
@@ -249,8 +280,6 @@ export class TunnelDecoder {
     const doff = (b[t + 12]! >>> 4) << 2;
     if (doff < 20 || t + doff > end) return this.fail(t + 12);
     if (this.tcp[dp] === 0 && this.tcp[sp] === 0) return (this.tunnel = TUNNEL_NONE);
-    this.srcPort = sp;
-    this.dstPort = dp;
     const frameLength = (b[t + 4]! << 8) | b[t + 5]!;
     const fragOff = (b[t + 6]! << 8) | b[t + 7]!;
     const s = t + doff;
@@ -264,11 +293,9 @@ export class TunnelDecoder {
     if (data < 18) return this.fail(s);
     // A first segment: more segments follow, unless the capture cut the datagram (then decode what is there).
     if (data < frameLength && !cut) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
-    this.tunnelIdHigh = ((b[s + 8]! << 24) | (b[s + 9]! << 16) | (b[s + 10]! << 8) | b[s + 11]!) >>> 0;
     this.tunnelId = ((b[s + 12]! << 24) | (b[s + 13]! << 16) | (b[s + 14]! << 8) | b[s + 15]!) >>> 0;
     this.innerOffset = s + 18;
     this.innerEnd = data < frameLength ? end : s + frameLength;
-    this.innerEtherType = 0x6558;
     return (this.tunnel = TUNNEL_STT);
   }
 
