@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { rowsMarkdown, runSuite, sinkValue, type Suite } from './harness.js';
 import { checksumSuites } from './checksum.bench.js';
 import { segmentSuites } from './segment.bench.js';
+import { captureFigures } from './captures.bench.js';
 import { allocationFigures, decodeSuites, encapSuites, optionWalkSuite, sttReassemblySuite } from './decode.bench.js';
 
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     console.log('\n' + lines.join('\n'));
     md.push(lines.join('\n'));
   }
+  if (!filter || filter === 'captures') md.push((await captureFigures(Number(process.env.TW_BENCH_PACKETS ?? 1_000_000))).join('\n'));
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
   const out = [
     '# Benchmark results',

@@ -6,6 +6,7 @@
  * file size. I/O failures (missing file, permissions) reject as usual; malformed contents never
  * throw and arrive as one `{ error }` item.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CaptureParser, type CaptureItem, type CaptureParserOptions } from './reader.js';
 import { PCAP_FILE_HEADER_LEN } from './pcap.js';
@@ -43,6 +44,33 @@ export async function* readCaptureFile(path: string, opts: ReadCaptureFileOption
     yield* parser;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Synchronous variant of {@link readCaptureFile} for tight loops (no promise per record): reads
+ * `path` in `chunkSize` chunks with `readSync`. Memory stays bounded by the largest record.
+ */
+export function* readCaptureFileSync(path: string, opts: ReadCaptureFileOptions = {}): Generator<CaptureItem, void, undefined> {
+  const chunkSize = opts.chunkSize ?? 1 << 20;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  const parser = new CaptureParser(opts);
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = new Uint8Array(chunkSize);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunkSize, null);
+      if (n === 0) break;
+      parser.push(chunk.subarray(0, n));
+      for (let item = parser.next(); item; item = parser.next()) {
+        yield item;
+        if ('error' in item) return;
+      }
+    }
+    parser.end();
+    yield* parser;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -12,7 +12,8 @@ import * as tlv from '../tlv/index.js';
 import { formatWireError, type WireError } from '../net/errors.js';
 import { EtherType } from '../net/ethernet.js';
 import { linkLayerInfo, LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../capture/linktype.js';
-import { readCaptureFile, PcapFileWriter } from '../capture/node.js';
+import { readCaptureFile, readCaptureFileSync, PcapFileWriter } from '../capture/node.js';
+import { TUNNEL_ERROR, TUNNEL_NAMES, TunnelDecoder } from '../walk/fast.js';
 import { SttReassembler } from '../stt/reassembly.js';
 import { IpReassembler } from '../walk/ipfrag.js';
 import { packetJson, packetLine, packetWarnings } from '../walk/format.js';
@@ -247,9 +248,72 @@ function incompleteReport(ip: IpReassembler, stt: SttReassembler): string[] {
   return lines;
 }
 
-/** `tunnelwire decode FILE`. @returns the exit status. */
-export async function runDecode(file: string, o: CommonOptions & { json: boolean; summary: boolean }): Promise<number> {
+/**
+ * `tunnelwire decode --count FILE`: the hot path. Every Ethernet record goes through the
+ * non-allocating {@link TunnelDecoder} (no layer objects, no reassembly); prints packets per tunnel type
+ * and tunnel ID, and how many were malformed or need reassembly. `--type` / `--vni` filter.
+ */
+export function runCount(file: string, o: CommonOptions): number {
   try {
+    statSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const udpPorts = new Map<number, UdpTunnelKind>(DEFAULT_UDP_PORTS);
+  const tcpPorts = new Map<number, TcpTunnelKind>(DEFAULT_TCP_PORTS);
+  for (const r of o.decodeAs) {
+    if (r.proto === 'udp') udpPorts.set(r.port, r.kind as UdpTunnelKind);
+    else tcpPorts.set(r.port, r.kind as TcpTunnelKind);
+  }
+  const dec = new TunnelDecoder(udpPorts, tcpPorts);
+  const perType = new Array<number>(TUNNEL_NAMES.length + 1).fill(0);
+  const perId = new Map<string, number>();
+  let packets = 0;
+  let other = 0;
+  let errors = 0;
+  let first = true;
+  const wantType = o.type === undefined ? -2 : TUNNEL_NAMES.indexOf(o.type as (typeof TUNNEL_NAMES)[number]);
+  for (const r of readCaptureFileSync(file)) {
+    if ('error' in r) {
+      if (first) throw new CliError(`${file} is not a readable capture: ${formatWireError(r.error)}`);
+      process.stderr.write(`tunnelwire: capture error: ${formatWireError(r.error)}\n`);
+      errors++;
+      break;
+    }
+    first = false;
+    packets++;
+    if (r.linkType !== LINKTYPE_ETHERNET) {
+      other++;
+      continue;
+    }
+    const t = dec.decode(r.data);
+    if (t === TUNNEL_ERROR) {
+      errors++;
+      continue;
+    }
+    if (wantType !== -2 && t !== wantType) continue;
+    if (o.vni !== undefined && BigInt(dec.tunnelId) + (t === 6 ? BigInt(dec.tunnelIdHigh) << 32n : 0n) !== o.vni) continue;
+    perType[t]!++;
+    if (t >= 1 && t <= 6) {
+      const k = `${TUNNEL_NAMES[t]} ${t === 6 ? `0x${dec.contextId.toString(16).padStart(16, '0')}` : dec.tunnelId}`;
+      perId.set(k, (perId.get(k) ?? 0) + 1);
+    }
+  }
+  const lines = [`${packets} packets`];
+  TUNNEL_NAMES.forEach((n, i) => {
+    if (perType[i]) lines.push(`${n.padEnd(17)} ${String(perType[i]).padStart(10)}`);
+  });
+  for (const [k, v] of [...perId].sort()) lines.push(`  ${k.padEnd(30)} ${String(v).padStart(10)}`);
+  if (other) lines.push(`${'not ethernet'.padEnd(17)} ${String(other).padStart(10)}`);
+  lines.push(`${'malformed'.padEnd(17)} ${String(errors).padStart(10)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+/** `tunnelwire decode FILE`. @returns the exit status. */
+export async function runDecode(file: string, o: CommonOptions & { json: boolean; summary: boolean; count?: boolean }): Promise<number> {
+  try {
+    if (o.count) return runCount(file, o);
     const s = session(o, await loadRegistry(o.registry));
     const bar = progressBar(o, file);
     const rows = new Map<string, SummaryRow>();
@@ -289,7 +353,7 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
         for (const c of row.classes) target.classes.add(c);
         continue;
       }
-      out.push(o.json ? JSON.stringify(packetJson(r.index, r.timestampNs, r.origLen, r.caplen, d, s.registry), jsonReplacer) : packetLine(r.index, r.timestampNs, r.origLen, d, s.registry));
+      out.push(o.json ? JSON.stringify(packetJson(r.index, r.timestampNs, r.origLen, r.caplen, d, s.registry)) : packetLine(r.index, r.timestampNs, r.origLen, d, s.registry));
       if (out.length >= 512) flush();
     }
     flush();
@@ -302,9 +366,6 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
   }
 }
 
-function jsonReplacer(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? `0x${v.toString(16)}` : v;
-}
 
 /** Link type for a decap output from the inner EtherTypes seen: Ethernet if any frame is Ethernet, else raw IP. */
 function decapLinkType(kinds: Set<number>): number {

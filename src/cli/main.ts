@@ -67,8 +67,9 @@ export function main(argv: string[]): Promise<number> {
       .description('print one line (or one JSON object) per packet, or a per-tunnel summary')
       .argument('<file>', 'pcap or pcapng capture')
       .option('--json', 'one JSON object per packet (schema in README.md)', false)
-      .option('--summary', 'a table per tunnel instead of one line per packet', false),
-  ).action((file: string, o: CommonOptions & { json: boolean; summary: boolean }) => {
+      .option('--summary', 'a table per tunnel instead of one line per packet', false)
+      .option('--count', 'only count packets per tunnel type and ID, on the non-allocating fast path (no reassembly)', false),
+  ).action((file: string, o: CommonOptions & { json: boolean; summary: boolean; count: boolean }) => {
     result = runDecode(file, o);
   });
   addCommon(
