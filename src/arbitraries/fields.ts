@@ -31,7 +31,7 @@ export function bytesOf(n: number): fc.Arbitrary<Uint8Array> {
 }
 
 /** Random bytes whose length is a multiple of 4, 0..`maxWords` words, every word count equally likely. */
-export function words(maxWords: number): fc.Arbitrary<Uint8Array> {
+export function alignedBytes(maxWords: number): fc.Arbitrary<Uint8Array> {
   return fc.integer({ min: 0, max: maxWords }).chain((w) => bytesOf(4 * w));
 }
 
@@ -104,7 +104,7 @@ export interface GeneveOptionOptions {
 export function geneveOption(opts: GeneveOptionOptions = {}): fc.Arbitrary<GeneveOption> {
   const maxWords = Math.floor(Math.min(opts.maxDataLength ?? GENEVE_MAX_OPTION_DATA_LEN, GENEVE_MAX_OPTION_DATA_LEN) / 4);
   return fc
-    .record({ optionClass: uint(16), type: uint(8), rbits: opts.strict ? fc.constant(0) : uint(3), data: words(maxWords) })
+    .record({ optionClass: uint(16), type: uint(8), rbits: opts.strict ? fc.constant(0) : uint(3), data: alignedBytes(maxWords) })
     .map((o) => ({ optionClass: o.optionClass, type: o.type, critical: (o.type & 0x80) !== 0, rbits: o.rbits, data: o.data }));
 }
 
@@ -129,9 +129,17 @@ export function geneveOptions(opts: GeneveOptionsOptions = {}): fc.Arbitrary<Gen
   const strict = opts.strict ?? false;
   const any = opts.option ?? geneveOption({ strict, maxDataLength: Math.max(0, max - GENEVE_OPTION_HEADER_LEN) });
   const short = opts.option ?? geneveOption({ strict, maxDataLength: 4 });
+  // Keep, in order, the options that still fit in `max`.
   const fit = (os: GeneveOption[]): GeneveOption[] => {
-    let n = 0;
-    return os.filter((o) => (n + GENEVE_OPTION_HEADER_LEN + o.data.length <= max ? ((n += GENEVE_OPTION_HEADER_LEN + o.data.length), true) : false));
+    const kept: GeneveOption[] = [];
+    let total = 0;
+    for (const o of os) {
+      const size = GENEVE_OPTION_HEADER_LEN + o.data.length;
+      if (total + size > max) continue;
+      kept.push(o);
+      total += size;
+    }
+    return kept;
   };
   return fc.oneof(fc.array(any, { maxLength: 8 }), fc.array(short, { maxLength: Math.floor(max / 4) })).map(fit);
 }
@@ -325,7 +333,7 @@ export function tcpFields(opts: TcpFieldsOptions = {}): fc.Arbitrary<TcpFields> 
     window: uint(16),
     checksum: uint(16),
     urgentPointer: uint(16),
-    options: opts.options ?? words(10),
+    options: opts.options ?? alignedBytes(10),
   });
 }
 
@@ -354,7 +362,7 @@ export function ethernetFields(opts: EthernetFieldsOptions = {}): fc.Arbitrary<E
 
 /** {@link Ipv4Fields} over the whole domain: DSCP, ECN, Total Length 0 or ≥ the header, ID, DF/MF, fragment offset, TTL, protocol, addresses, 0..40 option bytes. */
 export function ipv4Fields(): fc.Arbitrary<Ipv4Fields> {
-  return words(10).chain((options) =>
+  return alignedBytes(10).chain((options) =>
     fc.record({
       dscp: uint(6),
       ecn: uint(2),

@@ -6,7 +6,7 @@
  * `walkPacket` decodes each frame with no error.
  */
 import * as fc from 'fast-check';
-import { put16 } from '../net/bytes.js';
+import { ipFromText, put16 } from '../net/bytes.js';
 import { fold, internetChecksum, onesSum } from '../net/checksum.js';
 import { emitEthernet, ethernetLength, EtherType, type EthernetFields, type VlanTag } from '../net/ethernet.js';
 import { emitIpv4, IpProto, type Ipv4Fields } from '../net/ipv4.js';
@@ -231,6 +231,18 @@ export interface TunnelFrameOptions {
   readonly maxPayloadLength?: number;
   /** Most VLAN tags on the outer Ethernet header (default 1). */
   readonly outerVlans?: number;
+  /**
+   * Fixed outer addresses (IPv4 or IPv6 text; the underlay follows their family) and MACs, e.g. your
+   * VTEP's, so that the frames reach your datapath's tunnel code instead of its "not for me" check.
+   */
+  readonly outer?: { readonly src?: string; readonly dst?: string; readonly srcMac?: string; readonly dstMac?: string };
+  /** A fixed tunnel ID (VNI / VSID: 24 bits; STT Context ID: 64 bits) instead of any. */
+  readonly tunnelId?: bigint;
+  /**
+   * UDP destination port of VXLAN, VXLAN-GPE and Geneve frames (default VXLAN 4789 or 8472, VXLAN-GPE 4790,
+   * Geneve 6081). Decode other ports with `walkPacket(bytes, { udpPorts })` (and `mutated(..., { walk })`).
+   */
+  readonly dstPort?: number;
   /** Geneve options (default: raw options over the whole domain mixed with typed ones from `registry`, R bits 0). */
   readonly geneveOptions?: fc.Arbitrary<readonly GeneveOption[]>;
   /** Registry of the typed Geneve options mixed in (default the built-ins). */
@@ -288,11 +300,22 @@ interface OuterSpec {
   readonly ip: { readonly v: 4; readonly f: Ip4Spec } | { readonly v: 6; readonly f: Ip6Spec };
 }
 
-function outerSpec(underlay: 4 | 6 | undefined, maxVlans: number, ipOptions: boolean): fc.Arbitrary<OuterSpec> {
-  const v4 = ip4Spec(ipOptions ? ipv4Options() : fc.constant(new Uint8Array(0))).map((f) => ({ v: 4 as const, f }));
-  const v6 = ip6Spec().map((f) => ({ v: 6 as const, f }));
+function outerSpec(o: TunnelFrameOptions, ipOptions: boolean): fc.Arbitrary<OuterSpec> {
+  const fixed = o.outer ?? {};
+  const families = [fixed.src, fixed.dst].filter((a): a is string => a !== undefined).map((a) => (ipFromText(a).length === 4 ? 4 : 6));
+  if (families.some((f) => f !== families[0]) || (o.underlay !== undefined && families.length && families[0] !== o.underlay)) {
+    throw new RangeError(`tunnelFrame: outer addresses ${fixed.src ?? ''} ${fixed.dst ?? ''} and underlay ${o.underlay ?? ''} disagree`);
+  }
+  const underlay = o.underlay ?? (families[0] as 4 | 6 | undefined);
+  const addr = (a: string | undefined, any: fc.Arbitrary<string>): fc.Arbitrary<string> => (a === undefined ? any : fc.constant(a));
+  const v4 = ip4Spec(ipOptions ? ipv4Options() : fc.constant(new Uint8Array(0)))
+    .chain((f) => fc.tuple(addr(fixed.src, ipv4Address()), addr(fixed.dst, ipv4Address())).map(([src, dst]) => ({ ...f, src, dst })))
+    .map((f) => ({ v: 4 as const, f }));
+  const v6 = ip6Spec()
+    .chain((f) => fc.tuple(addr(fixed.src, ipv6Address()), addr(fixed.dst, ipv6Address())).map(([src, dst]) => ({ ...f, src, dst })))
+    .map((f) => ({ v: 6 as const, f }));
   return fc.record({
-    eth: fc.record({ dst: macAddress(), src: macAddress(), vlans: fc.array(vlanTag(), { maxLength: maxVlans }) }),
+    eth: fc.record({ dst: addr(fixed.dstMac, macAddress()), src: addr(fixed.srcMac, macAddress()), vlans: fc.array(vlanTag(), { maxLength: o.outerVlans ?? 1 }) }),
     ip: underlay === 4 ? v4 : underlay === 6 ? v6 : fc.oneof(v4, v6),
   });
 }
@@ -430,7 +453,13 @@ export function tunnelFrame(opts: TunnelFrameOptions = {}): fc.Arbitrary<TunnelF
   const types = opts.type === undefined ? TUNNEL_FRAME_TYPES : typeof opts.type === 'string' ? [opts.type] : opts.type;
   if (types.length === 0) throw new RangeError('tunnelFrame: type must name at least one tunnel type');
   const maxPayloadLength = opts.maxPayloadLength ?? 64;
-  const outerVlans = opts.outerVlans ?? 1;
+  const id = opts.tunnelId;
+  if (id !== undefined && (id < 0n || id > (types.every((t) => t === 'stt') ? 0xffffffffffffffffn : 0xffffffn))) {
+    throw new RangeError(`tunnelFrame: tunnelId ${id} does not fit (24 bits; 64 bits for STT only)`);
+  }
+  /** The header with the fixed tunnel ID, when there is one. */
+  const withId = <H extends { readonly vni: number } | { readonly vsid: number }>(h: H): H =>
+    id === undefined ? h : 'vni' in h ? { ...h, vni: Number(id) } : { ...h, vsid: Number(id) };
   const eth = innerEthernetFrame({ maxPayloadLength });
   const innerFor = (type: TunnelFrameType): fc.Arbitrary<InnerPacket> => {
     const inner = opts.inner ?? 'ethernet';
@@ -446,37 +475,37 @@ export function tunnelFrame(opts: TunnelFrameOptions = {}): fc.Arbitrary<TunnelF
     opts.geneveOptions ??
     geneveOptions({ strict: true, option: fc.oneof(geneveOption({ strict: true }), registeredOption(opts.registry ?? OptionRegistry.withBuiltins()).map((r) => r.option)) });
   const one = (type: TunnelFrameType): fc.Arbitrary<TunnelFrame> => {
-    const outer = outerSpec(opts.underlay, outerVlans, type !== 'stt');
+    const outer = outerSpec(opts, type !== 'stt');
     return innerFor(type).chain((inner) => {
       checkInner(type, inner);
       switch (type) {
         case 'vxlan':
         case 'vxlan-gbp': {
-          const header = vxlanFields({ gbp: type === 'vxlan-gbp' }).map((f) => ({ ...f, vniValid: true }));
+          const header = vxlanFields({ gbp: type === 'vxlan-gbp' }).map((f) => withId({ ...f, vniValid: true }));
           return fc
-            .record({ header, outer, srcPort: uint(16), dstPort: fc.constantFrom(VXLAN_UDP_PORT, VXLAN_LINUX_UDP_PORT), zero: fc.boolean() })
+            .record({ header, outer, srcPort: uint(16), dstPort: opts.dstPort === undefined ? fc.constantFrom(VXLAN_UDP_PORT, VXLAN_LINUX_UDP_PORT) : fc.constant(opts.dstPort), zero: fc.boolean() })
             .map((r) => udpTunnelFrame({ type, header: r.header }, r.outer, r.srcPort, r.dstPort, r.zero, inner));
         }
         case 'vxlan-gpe': {
           const np = inner.etherType === EtherType.TEB ? GpeNextProtocol.ETHERNET : inner.etherType === EtherType.IPV4 ? GpeNextProtocol.IPV4 : GpeNextProtocol.IPV6;
-          const header = vxlanGpeFields().map((f) => ({ ...f, vniValid: true, nextProtocolPresent: true, nextProtocol: np }));
+          const header = vxlanGpeFields().map((f) => withId({ ...f, vniValid: true, nextProtocolPresent: true, nextProtocol: np }));
           return fc
             .record({ header, outer, srcPort: uint(16), zero: fc.boolean() })
-            .map((r) => udpTunnelFrame({ type, header: r.header }, r.outer, r.srcPort, VXLAN_GPE_UDP_PORT, r.zero, inner));
+            .map((r) => udpTunnelFrame({ type, header: r.header }, r.outer, r.srcPort, opts.dstPort ?? VXLAN_GPE_UDP_PORT, r.zero, inner));
         }
         case 'geneve': {
-          const header = geneveFields({ strict: true, protocolType: fc.constant(inner.etherType), options: options() });
+          const header = geneveFields({ strict: true, protocolType: fc.constant(inner.etherType), options: options() }).map(withId);
           return fc
             .record({ header, outer, srcPort: uint(16), zero: fc.boolean() })
-            .map((r) => udpTunnelFrame({ type, header: r.header }, r.outer, r.srcPort, GENEVE_UDP_PORT, r.zero, inner));
+            .map((r) => udpTunnelFrame({ type, header: r.header }, r.outer, r.srcPort, opts.dstPort ?? GENEVE_UDP_PORT, r.zero, inner));
         }
         case 'nvgre':
-          return fc.record({ header: nvgreFields(), outer }).map((r) => nvgreFrame(r.header, r.outer, inner));
+          return fc.record({ header: nvgreFields().map(withId), outer }).map((r) => nvgreFrame(r.header, r.outer, inner));
         case 'stt': {
           const seg = opts.sttSegments ?? 'one';
           return fc
             .record({
-              header: sttHeaderFor(inner),
+              header: sttHeaderFor(inner).map((h) => (id === undefined ? h : { ...h, contextId: id })),
               outer,
               srcPort: uint(16),
               frameId: uint(32),

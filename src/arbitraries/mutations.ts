@@ -336,8 +336,9 @@ function plans(bytes: Uint8Array, kinds: readonly MutationKind[], sites: Sites, 
   for (const kind of kinds) {
     if (kind === 'truncate' && len > 0) {
       const anywhere = fc.integer({ min: 0, max: len - 1 });
-      const inHeaders = layers.length
-        ? fc.constantFrom(...layers).chain((l) => fc.integer({ min: l.offset, max: Math.min(len - 1, l.offset + Math.max(0, l.length - 1)) }))
+      const starts = layers.filter((l) => l.offset < len);
+      const inHeaders = starts.length
+        ? fc.constantFrom(...starts).chain((l) => fc.integer({ min: l.offset, max: Math.min(len - 1, l.offset + Math.max(0, l.length - 1)) }))
         : anywhere;
       out.push(
         fc.oneof(anywhere, inHeaders).map((at): Planned => {

@@ -109,9 +109,12 @@ function session(o: CommonOptions, registry: OptionRegistry): Session {
   const ip = new IpReassembler();
   const stt = new SttReassembler();
   const base: WalkOptions = { udpPorts, tcpPorts, strict: o.strict, maxDepth: o.maxDepth, ipReassembler: ip, sttReassembler: stt };
+  // One options object reused for every packet (only the time changes).
+  const perPacket: { -readonly [K in keyof WalkOptions]: WalkOptions[K] } = { ...base, nowMs: 0 };
   const walk = (data: Uint8Array, linkType: number, timeNs: bigint): PacketDecode => {
     const nowMs = Number(timeNs / 1_000_000n);
-    if (linkType === LINKTYPE_ETHERNET) return walkPacket(data, { ...base, nowMs });
+    perPacket.nowMs = nowMs;
+    if (linkType === LINKTYPE_ETHERNET) return walkPacket(data, perPacket);
     const li = linkLayerInfo(linkType, data);
     if (!li.ok) return { layers: [], errors: [li.error] };
     const info = li.value;

@@ -43,12 +43,20 @@ export function packetWarnings(d: PacketDecode, registry: OptionRegistry): Optio
 
 /** ISO-8601 UTC time with nanoseconds from Unix-epoch nanoseconds. */
 export function isoTimeNs(ns: bigint): string {
-  const ms = ns / 1_000_000n;
-  const frac = (((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n).toString().padStart(9, '0');
-  const d = new Date(Number(ms));
-  if (Number.isNaN(d.getTime())) return `invalid-time(${ns})`;
-  return `${d.toISOString().slice(0, 19)}.${frac}Z`;
+  const sec = ns >= 0n ? ns / 1_000_000_000n : (ns - 999_999_999n) / 1_000_000_000n;
+  const frac = Number(ns - sec * 1_000_000_000n);
+  if (sec !== lastSec) {
+    const d = new Date(Number(sec) * 1000);
+    if (Number.isNaN(d.getTime())) return `invalid-time(${ns})`;
+    lastSec = sec;
+    lastSecText = d.toISOString().slice(0, 19);
+  }
+  return `${lastSecText}.${FRAC_PAD.slice(0, 9 - String(frac).length)}${frac}Z`;
 }
+// Packets of one second share the date part: cache it (toISOString costs more than the rest).
+let lastSec = -1n;
+let lastSecText = '';
+const FRAC_PAD = '000000000';
 
 /** JSON form of a {@link WireError}. */
 export function errorJson(e: WireError): Record<string, unknown> {
