@@ -15,6 +15,7 @@ export default defineConfig({
     'capture/node': 'src/capture/node.ts',
     'port/index': 'src/port/index.ts',
     'port/node': 'src/port/node.ts',
+    'arbitraries/index': 'src/arbitraries/index.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],

@@ -21,7 +21,7 @@ import { isNvgreFields } from '../nvgre/header.js';
 import { parseVxlan, parseVxlanGpe } from '../vxlan/fields.js';
 import { VXLAN_HEADER_LEN } from '../vxlan/header.js';
 import { GpeNextProtocol, VxlanGpeView } from '../vxlan/gpe.js';
-import { parseGeneveLax } from '../geneve/fields.js';
+import { parseGeneve, parseGeneveLax } from '../geneve/fields.js';
 import { parseStt } from '../stt/fields.js';
 import { STT_FRAME_HEADER_LEN, SttView } from '../stt/header.js';
 import type { SttReassembler } from '../stt/reassembly.js';
@@ -421,6 +421,11 @@ function walkGeneve(ctx: Ctx, b: Uint8Array, off: number, end: number): void {
     push(ctx, { proto: 'geneve', offset: off, length: payload - off, vni: f.vni, version: f.version, protocolType: f.protocolType, oam: f.control, critical: f.critical, optionsLength: (b[off]! & 0x3f) * 4, options: f.options });
   }
   if (r.error) fail(ctx, r.error);
+  else if (ctx.opts.strict && f) {
+    // Strict mode (Linux/OVS): reserved bits in the header or options are an error too.
+    const st = parseGeneve(b, off, end, { strict: true });
+    if (!st.ok) fail(ctx, st.error);
+  }
   // Lax: a bad option walk or an unknown version still has a payload where Opt Len says (as
   // Wireshark decodes it); a header or Opt Len that overruns the packet has none.
   if (!f || payload > end) return;

@@ -27,6 +27,7 @@ import {
   type GeneveFields,
   type GeneveOption,
 } from '../../src/geneve/index.js';
+import { geneveFields, geneveOptions } from '../../src/arbitraries/index.js';
 import { fromHex, toHex } from '../../src/net/bytes.js';
 import type { WireError } from '../../src/net/errors.js';
 import * as FX from '../fixtures/geneve.js';
@@ -434,34 +435,13 @@ describe('Geneve view and emit errors', () => {
 // Properties
 // ---------------------------------------------------------------------------------------------
 
-const optionArb = (maxWords: number): fc.Arbitrary<GeneveOption> =>
-  fc
-    .record({
-      optionClass: fc.integer({ min: 0, max: 0xffff }),
-      type: fc.integer({ min: 0, max: 0xff }),
-      rbits: fc.integer({ min: 0, max: 7 }),
-      data: fc.integer({ min: 0, max: maxWords }).chain((w) => fc.uint8Array({ minLength: w * 4, maxLength: w * 4 })),
-    })
-    .map((o) => ({ ...o, critical: (o.type & 0x80) !== 0 }));
-
-/** Options whose total fits in 252 bytes: a few of any length, or many short ones (up to 63 header-only). */
-const optionsArb: fc.Arbitrary<GeneveOption[]> = fc
-  .oneof(fc.array(optionArb(31), { maxLength: 8 }), fc.array(optionArb(1), { maxLength: 63 }))
-  .map((os) => {
-    let n = 0;
-    return os.filter((o) => (n += 4 + o.data.length) <= GENEVE_MAX_OPTIONS_LEN);
-  });
-
-const fieldsArb: fc.Arbitrary<GeneveFields> = fc.record({
-  version: fc.constant(0),
-  control: fc.boolean(),
-  critical: fc.boolean(),
-  reservedFlags: fc.integer({ min: 0, max: 0x3f }),
-  protocolType: fc.integer({ min: 0, max: 0xffff }),
-  vni: fc.integer({ min: 0, max: 0xffffff }),
-  reserved: fc.integer({ min: 0, max: 0xff }),
-  options: optionsArb,
-});
+/**
+ * The published generators (`tunnelwire/arbitraries`): options of any class, type (critical bit consistent),
+ * R bits and 0..31 data words, lists of a few long or up to 63 short options within 252 bytes; the base
+ * header with every flag, the reserved bits and byte 7, any Protocol Type and VNI.
+ */
+const optionsArb: fc.Arbitrary<GeneveOption[]> = geneveOptions();
+const fieldsArb: fc.Arbitrary<GeneveFields> = geneveFields({ options: optionsArb });
 
 /**
  * Canonical wire bytes built directly (not through emit): random base header bytes with version 0 and

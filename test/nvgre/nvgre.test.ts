@@ -19,6 +19,7 @@ import {
   parseNvgre,
   type NvgreFields,
 } from '../../src/nvgre/index.js';
+import { nvgreFields } from '../../src/arbitraries/index.js';
 import {
   GRE_CAPTURE_FIXTURES,
   GRE_COMPLETE_FIXTURES,
@@ -179,11 +180,8 @@ describe('NVGRE truncation sweep', () => {
   });
 });
 
-const nvgreArb: fc.Arbitrary<NvgreFields> = fc.record({
-  vsid: fc.integer({ min: 0, max: 0xffffff }),
-  flowId: fc.integer({ min: 0, max: 0xff }),
-  protocolType: fc.constant(0x6558),
-});
+/** The published generator (`tunnelwire/arbitraries`): any 24-bit VSID, reserved ones included, any FlowID. */
+const nvgreArb: fc.Arbitrary<NvgreFields> = nvgreFields();
 
 /** Random 4-byte first words, biased towards NVGRE and its one-bit neighbours. */
 const firstWord = fc.oneof(

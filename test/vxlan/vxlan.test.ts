@@ -11,6 +11,7 @@ import {
   type VxlanFields,
   type VxlanGpeFields,
 } from '../../src/vxlan/index.js';
+import { vxlanFields, vxlanGpeFields } from '../../src/arbitraries/index.js';
 import { VXLAN_GBP_A_KERNEL, VXLAN_GPE_KERNEL_IPV4, VXLAN_TCPDUMP_F1 } from '../fixtures/vxlan.js';
 import { asBuffer } from '../oracles/buf.js';
 import { vxlanBl, vxlanBp, vxlanGpeBp } from '../oracles/vxlan.js';
@@ -86,20 +87,9 @@ describe('VXLAN truncation sweep', () => {
   });
 });
 
-const gbpArb = fc.record({ dontLearn: fc.boolean(), policyApplied: fc.boolean(), groupPolicyId: fc.integer({ min: 0, max: 0xffff }) });
-const vxlanArb: fc.Arbitrary<VxlanFields> = fc.oneof(
-  fc.record({ vniValid: fc.boolean(), vni: fc.integer({ min: 0, max: 0xffffff }) }),
-  fc.record({ vniValid: fc.boolean(), vni: fc.integer({ min: 0, max: 0xffffff }), gbp: gbpArb }),
-);
-const gpeArb: fc.Arbitrary<VxlanGpeFields> = fc.record({
-  version: fc.constant(0),
-  vniValid: fc.boolean(),
-  nextProtocolPresent: fc.boolean(),
-  bum: fc.boolean(),
-  oam: fc.boolean(),
-  nextProtocol: fc.integer({ min: 0, max: 255 }),
-  vni: fc.integer({ min: 0, max: 0xffffff }),
-});
+/** The published generators (`tunnelwire/arbitraries`): every flag, VNI and GBP field; GPE version 0 with every flag and Next Protocol. */
+const vxlanArb: fc.Arbitrary<VxlanFields> = vxlanFields();
+const gpeArb: fc.Arbitrary<VxlanGpeFields> = vxlanGpeFields();
 
 describe('VXLAN properties', () => {
   test.prop([vxlanArb, fc.nat(32)])('emit then parse round-trips at any offset', (f, off) => {

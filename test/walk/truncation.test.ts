@@ -2,12 +2,14 @@
  * Every prefix of every packet of the shared captures goes through the walker: it never throws, every
  * error is a well-formed typed WireError inside the bytes given, and a prefix that cuts a header the
  * full packet has yields a `truncated` / `length-overrun` error naming that layer's place.
- * Also: random bytes and bit flips in real packets never throw.
+ * Also: random bytes and bit flips in real packets never throw, and neither do near-valid generated tunnel
+ * frames (`mutated(tunnelFrame())` from `tunnelwire/arbitraries`).
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { walkPacket, type PacketDecode } from '../../src/walk/walker.js';
+import { DEFAULT_UDP_PORTS, walkPacket, type PacketDecode, type UdpTunnelKind, type WalkOptions } from '../../src/walk/walker.js';
 import type { WireError } from '../../src/net/errors.js';
+import { mutated, tunnelFrame } from '../../src/arbitraries/index.js';
 import { CAPTURES, decodeCaptureForTest, type DecodedRecord } from './helpers.js';
 
 const KINDS = new Set(['truncated', 'length-overrun', 'bad-length', 'bad-version', 'bad-flags', 'reserved-nonzero', 'bad-checksum', 'bad-value', 'unsupported', 'depth-exceeded']);
@@ -24,10 +26,18 @@ function wellFormed(e: WireError, k: number): void {
 }
 
 const all: DecodedRecord[] = [];
+/** The walk options of each record's capture (its decode-as ports), by record. */
+const portsOf = new Map<DecodedRecord, WalkOptions>();
 
 describe('truncation sweep over the shared captures', () => {
   it('loads every capture', async () => {
-    for (const c of CAPTURES) all.push(...(await decodeCaptureForTest(c.path, c.decodeAs)));
+    for (const c of CAPTURES) {
+      const recs = await decodeCaptureForTest(c.path, c.decodeAs);
+      const udpPorts = new Map<number, UdpTunnelKind>(DEFAULT_UDP_PORTS);
+      for (const [p, k] of c.decodeAs) udpPorts.set(p, k);
+      for (const r of recs) portsOf.set(r, { udpPorts });
+      all.push(...recs);
+    }
     expect(all.length).toBe(704);
   });
 
@@ -42,7 +52,7 @@ describe('truncation sweep over the shared captures', () => {
       for (let k = 0; k < n; k++) {
         let d: PacketDecode | undefined;
         expect(() => {
-          d = walkPacket(r.data.subarray(0, k));
+          d = walkPacket(r.data.subarray(0, k), portsOf.get(r));
         }).not.toThrow();
         prefixes++;
         for (const e of d!.errors) wellFormed(e, k);
@@ -74,4 +84,22 @@ describe('truncation sweep over the shared captures', () => {
     const d = walkPacket(b);
     for (const e of d.errors) wellFormed(e, b.length);
   });
+
+  test.prop([mutated(tunnelFrame({ inner: 'any', sttSegments: 'any' }))], { numRuns: 3000 })(
+    'near-valid tunnel frames (cut, lying lengths, flipped flags, reserved bits, byte flips) never throw and keep errors typed',
+    ({ bytes, mutation, original }) => {
+      let d: PacketDecode | undefined;
+      expect(() => {
+        d = walkPacket(bytes);
+      }).not.toThrow();
+      for (const e of d!.errors) wellFormed(e, bytes.length);
+      for (const e of walkPacket(bytes, { strict: true }).errors) wellFormed(e, bytes.length);
+      // As in the capture sweep: a cut inside a header the clean full frame has is a truncated / length-overrun error.
+      const full = walkPacket(original.bytes);
+      if (mutation.kind === 'truncate' && mutation.field === 'header' && mutation.layer !== 'unknown' && full.errors.length === 0 && !full.partial) {
+        const hit = d!.errors.some((e) => (e.kind === 'truncated' || e.kind === 'length-overrun') && e.at <= mutation.at);
+        expect(hit, `${original.type} cut at ${mutation.at} in ${mutation.layer}`).toBe(true);
+      }
+    },
+  );
 });
