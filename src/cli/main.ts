@@ -5,9 +5,12 @@
  * uses Node APIs. Argument parsing: commander; progress on a terminal: cli-progress.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { CliError, runDecode, runDecap, type CommonOptions } from './commands.js';
-import { runEncap, type EncapOptions } from './encap.js';
-import { runVtep, type VtepOptions } from './vtep.js';
+import type { CommonOptions } from './commands.js';
+import type { EncapOptions } from './encap.js';
+import type { VtepOptions } from './vtep.js';
+
+// Commands are loaded when run, so `--help` and usage errors start without the library.
+const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
 
 const TUNNEL_TYPES = ['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt'];
 const DECODE_AS_KINDS = ['vxlan', 'vxlan-rfc7348', 'vxlan-gpe', 'geneve', 'stt', 'none'];
@@ -70,7 +73,7 @@ export function main(argv: string[]): Promise<number> {
       .option('--summary', 'a table per tunnel instead of one line per packet', false)
       .option('--count', 'only count packets per tunnel type and ID, on the non-allocating fast path (no reassembly)', false),
   ).action((file: string, o: CommonOptions & { json: boolean; summary: boolean; count: boolean }) => {
-    result = runDecode(file, o);
+    result = commands().then((c) => c.runDecode(file, o));
   });
   addCommon(
     program
@@ -79,7 +82,7 @@ export function main(argv: string[]): Promise<number> {
       .argument('<in>', 'pcap or pcapng capture')
       .requiredOption('-o, --output <file>', 'pcap file to write'),
   ).action((file: string, o: CommonOptions & { output: string }) => {
-    result = runDecap(file, o);
+    result = commands().then((c) => c.runDecap(file, o));
   });
   program
     .command('encap')
@@ -117,13 +120,14 @@ export function main(argv: string[]): Promise<number> {
       return n;
     })
     .action((file: string, o: EncapOptions) => {
-      result = runEncap(file, o).catch((e: unknown) => {
-        if (e instanceof CliError) {
+      result = Promise.all([commands(), import('./encap.js')]).then(([c, m]) =>
+        m.runEncap(file, o).catch((e: unknown) => {
+        if (e instanceof c.CliError) {
           process.stderr.write(`tunnelwire: ${e.message}\n`);
           return 2;
         }
         throw e;
-      });
+      }));
     });
   program
     .command('vtep')
@@ -151,13 +155,14 @@ export function main(argv: string[]): Promise<number> {
     .option('--udp-checksum', 'compute outer UDP checksums (default: over IPv6 only)')
     .option('--stats-json', 'also print the statistics as one JSON line on exit')
     .action((o: VtepOptions) => {
-      result = runVtep(o).catch((e: unknown) => {
-        if (e instanceof CliError) {
+      result = Promise.all([commands(), import('./vtep.js')]).then(([c, m]) =>
+        m.runVtep(o).catch((e: unknown) => {
+        if (e instanceof c.CliError) {
           process.stderr.write(`tunnelwire: ${e.message}\n`);
           return 2;
         }
         throw e;
-      });
+      }));
     });
   try {
     program.parse(argv, { from: 'user' });
