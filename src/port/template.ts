@@ -200,34 +200,57 @@ export function sourcePort(t: HeaderTemplate, hash: number): number {
 
 /**
  * Write template + inner frame into `out` at `offset` and patch the per-packet fields: IP length
- * (and IPv4 ID and header checksum), UDP length, source port and checksum. `inner` may already sit at
- * `offset + t.length` in `out` (headroom): then it is not copied. Returns the frame length.
+ * (and IPv4 ID and header checksum), UDP length, source port and checksum. Returns the frame length.
+ * To encapsulate a frame already sitting in headroom (no copy), use {@link pushHeaderInPlace}.
  * @throws RangeError if `out` is too small or the result exceeds 65535 bytes of IP payload.
  */
 export function pushHeader(t: HeaderTemplate, inner: Uint8Array, out: Uint8Array, offset: number, srcPort: number, ipId = 0): number {
   const total = t.length + inner.length;
   if (offset < 0 || offset + total > out.length) throw new RangeError(`need ${total} bytes at ${offset}, buffer has ${out.length}`);
+  out.set(inner, offset + t.length);
+  return patch(t, out, offset, total, srcPort, ipId);
+}
+
+/**
+ * Encapsulate an inner frame of `innerLength` bytes that already sits at `offset + t.length` in `out`
+ * (the caller left headroom for the header): writes the header in front of it and patches it, without
+ * touching the inner bytes. Returns the frame length. @throws RangeError as {@link pushHeader}.
+ */
+export function pushHeaderInPlace(t: HeaderTemplate, out: Uint8Array, offset: number, innerLength: number, srcPort: number, ipId = 0): number {
+  const total = t.length + innerLength;
+  if (offset < 0 || offset + total > out.length) throw new RangeError(`need ${total} bytes at ${offset}, buffer has ${out.length}`);
+  return patch(t, out, offset, total, srcPort, ipId);
+}
+
+function patch(t: HeaderTemplate, out: Uint8Array, offset: number, total: number, srcPort: number, ipId: number): number {
   out.set(t.bytes, offset);
-  const innerAt = offset + t.length;
-  if (!(inner.buffer === out.buffer && inner.byteOffset === out.byteOffset + innerAt)) out.set(inner, innerAt);
   const ip = offset + t.ipOffset;
-  const l4 = offset + t.l4Offset;
   if (t.ipVersion === 4) {
     const tl = total - t.ipOffset;
     if (tl > 0xffff) throw new RangeError(`IPv4 total length ${tl} exceeds 65535`);
-    put16(out, ip + 2, tl);
-    put16(out, ip + 4, ipId & 0xffff);
-    const s = fold(t.ipv4PartialSum + tl + (ipId & 0xffff));
-    put16(out, ip + 10, ~s & 0xffff);
+    const id = ipId & 0xffff;
+    out[ip + 2] = tl >>> 8;
+    out[ip + 3] = tl;
+    out[ip + 4] = id >>> 8;
+    out[ip + 5] = id;
+    let s = t.ipv4PartialSum + tl + id;
+    s = (s & 0xffff) + (s >>> 16);
+    s = ~((s & 0xffff) + (s >>> 16)) & 0xffff;
+    out[ip + 10] = s >>> 8;
+    out[ip + 11] = s;
   } else {
     const pl = total - t.ipOffset - 40;
     if (pl > 0xffff) throw new RangeError(`IPv6 payload length ${pl} exceeds 65535`);
-    put16(out, ip + 4, pl);
+    out[ip + 4] = pl >>> 8;
+    out[ip + 5] = pl;
   }
   if (t.udp) {
+    const l4 = offset + t.l4Offset;
     const ulen = total - t.l4Offset;
-    put16(out, l4, srcPort);
-    put16(out, l4 + 4, ulen);
+    out[l4] = srcPort >>> 8;
+    out[l4 + 1] = srcPort;
+    out[l4 + 4] = ulen >>> 8;
+    out[l4 + 5] = ulen;
     if (t.udpChecksum) {
       const s = fold(onesSum(out, l4, offset + total) + t.pseudoPartialSum + ulen);
       const c = ~s & 0xffff;

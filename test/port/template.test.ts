@@ -5,7 +5,7 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { buildTemplate, innerFlowHash, pushHeader, sourcePort, type TemplateConfig, type InnerKind } from '../../src/port/template.js';
+import { buildTemplate, innerFlowHash, pushHeader, pushHeaderInPlace, sourcePort, type TemplateConfig, type InnerKind } from '../../src/port/template.js';
 import { walkPacket } from '../../src/walk/walker.js';
 import { Ipv4View } from '../../src/net/ipv4.js';
 import { OptionRegistry } from '../../src/tlv/registry.js';
@@ -71,8 +71,7 @@ describe('templates', () => {
     const t = buildTemplate({ tunnel: 'vxlan', vni: 9, src: '10.0.0.1', dst: '10.0.0.2' });
     const buf = new Uint8Array(t.length + arp.length);
     buf.set(arp, t.length);
-    const view = buf.subarray(t.length);
-    const n = pushHeader(t, view, buf, 0, 50000, 1);
+    const n = pushHeaderInPlace(t, buf, 0, arp.length, 50000, 1);
     expect(n).toBe(buf.length);
     expect(walkPacket(buf).inner?.bytes).toEqual(arp);
   });
