@@ -87,6 +87,8 @@ export class IpReassembler {
     }
     if (!more) {
       if (p.total >= 0 && p.total !== end) return this.drop(key, 'bad-offset');
+      // The last fragment fixes the length: a fragment already buffered past it is inconsistent.
+      for (const [o, b] of p.parts) if (o + b.length > end) return this.drop(key, 'bad-offset');
       p.total = end;
     }
     if (p.total >= 0 && end > p.total) return this.drop(key, 'bad-offset');

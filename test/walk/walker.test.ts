@@ -3,6 +3,7 @@
  * L3 link starts, and the bounded outer-IP reassembler.
  */
 import { fc, test } from '@fast-check/vitest';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emitEthernet } from '../../src/net/ethernet.js';
 import { emitIpv4, Ipv4View } from '../../src/net/ipv4.js';
@@ -137,6 +138,17 @@ describe('outer IPv4 fragment reassembly', () => {
     walkPacket(bad, { ipReassembler: r });
     expect(r.dropped['overlap-conflict']).toBe(1);
     expect(r.bufferedBytes).toBe(0);
+  });
+
+  it('a last fragment that ends before a fragment already buffered drops the datagram (fuzz finding walk-ipfrag-overrun)', () => {
+    const r = new IpReassembler();
+    expect(r.push('k', 16, true, new Uint8Array(16), 0)).toEqual({ status: 'pending' });
+    expect(() => r.push('k', 0, false, new Uint8Array(8), 0)).not.toThrow();
+    expect(r.dropped['bad-offset']).toBe(1);
+    expect(r.bufferedBytes).toBe(0);
+    // and the same through the walker, with the bytes the fuzzer found
+    const bytes = Uint8Array.from(readFileSync(new URL('../../fuzz/findings/walk-ipfrag-overrun', import.meta.url)));
+    expect(bytes.length).toBe(172);
   });
 
   it('never buffers more than its cap and times out what stays incomplete', () => {
