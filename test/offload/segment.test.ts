@@ -21,23 +21,11 @@ import { deriveOffloadDescriptor, type OffloadDescriptor } from '../../src/offlo
 import { planSegments, segmentChecksumState, segmentFrame, segmentInto, type SegmentOptions } from '../../src/offload-hints/segment.js';
 import { emitVxlan, emitVxlanGpe } from '../../src/vxlan/fields.js';
 import { walkPacket } from '../../src/walk/walker.js';
+import { fill, naiveSum, sameBytes, slice } from './util.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Independent checksum arithmetic (RFC 1071 §1, written out naively: no shared code with src/net).
 
-function naiveSum(parts: ArrayLike<number>[]): number {
-  // Concatenate, then add 16-bit big-endian words with end-around carry.
-  const all: number[] = [];
-  for (const p of parts) for (let i = 0; i < p.length; i++) all.push(p[i]!);
-  if (all.length % 2) all.push(0);
-  let s = 0;
-  for (let i = 0; i < all.length; i += 2) {
-    s += all[i]! * 256 + all[i + 1]!;
-    if (s > 0xffff) s = (s & 0xffff) + 1;
-  }
-  return s;
-}
-const slice = (b: Uint8Array, s: number, e: number): number[] => Array.from(b.subarray(s, e));
 /** Pseudo-header bytes (RFC 768 / RFC 8200 §8.1) for an L4 segment under the IP header at `ip`. */
 function naivePseudo(b: Uint8Array, ip: number, proto: number, len: number, dstAt = -1): number[] {
   if (b[ip]! >> 4 === 4) return [...slice(b, ip + 12, ip + 20), 0, proto, len >> 8, len & 0xff];
@@ -47,23 +35,6 @@ function naivePseudo(b: Uint8Array, ip: number, proto: number, len: number, dstA
 const naiveL4Ok = (b: Uint8Array, ip: number, proto: number, l4: number, dstAt = -1): boolean =>
   naiveSum([naivePseudo(b, ip, proto, b.length - l4, dstAt), slice(b, l4, b.length)]) === 0xffff;
 
-/** Byte equality without vitest's per-element diff (slow on 64 KiB). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-function fill(len: number, seed: number): Uint8Array {
-  const b = new Uint8Array(len);
-  let x = seed | 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Super-packet builder (library emitters only).

@@ -16,19 +16,8 @@ import { segmentSttFrame, type SttOuterFields, type SttSegmentFrameOptions } fro
 import { emitStt, parseStt, type SttFields } from '../../src/stt/fields.js';
 import { SttReassembler } from '../../src/stt/reassembly.js';
 import { walkPacket } from '../../src/walk/walker.js';
+import { fill, naiveSum, sameBytes, slice } from './util.js';
 
-function naiveSum(parts: ArrayLike<number>[]): number {
-  const all: number[] = [];
-  for (const p of parts) for (let i = 0; i < p.length; i++) all.push(p[i]!);
-  if (all.length % 2) all.push(0);
-  let s = 0;
-  for (let i = 0; i < all.length; i += 2) {
-    s += all[i]! * 256 + all[i + 1]!;
-    if (s > 0xffff) s = (s & 0xffff) + 1;
-  }
-  return s;
-}
-const slice = (b: Uint8Array, s: number, e: number): number[] => Array.from(b.subarray(s, e));
 function tcpOk(b: Uint8Array, ip: number, tcp: number): boolean {
   const len = b.length - tcp;
   const pseudo =
@@ -36,22 +25,6 @@ function tcpOk(b: Uint8Array, ip: number, tcp: number): boolean {
       ? [...slice(b, ip + 12, ip + 20), 0, 6, len >> 8, len & 0xff]
       : [...slice(b, ip + 8, ip + 40), 0, 0, len >> 8, len & 0xff, 0, 0, 0, 6];
   return naiveSum([pseudo, slice(b, tcp, b.length)]) === 0xffff;
-}
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-function fill(len: number, seed: number): Uint8Array {
-  const b = new Uint8Array(len);
-  let x = seed | 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 /** A permutation of 0..n-1 from a seed (Fisher–Yates over xorshift). */
 function permutation(n: number, seed: number): number[] {

@@ -33,6 +33,7 @@ import { deriveOffloadDescriptor } from '../../src/offload-hints/descriptor.js';
 import { segmentFrame } from '../../src/offload-hints/segment.js';
 import { segmentSttFrame } from '../../src/offload-hints/stt-segment.js';
 import { emitVxlan, emitVxlanGpe } from '../../src/vxlan/fields.js';
+import { fill } from './util.js';
 
 const run = promisify(execFile);
 // tshark is a test dependency (tools/test-deps.sh installs it): a missing tshark fails, never skips.
@@ -49,17 +50,6 @@ async function tshark(args: string[]): Promise<string> {
   return stdout;
 }
 
-function fill(len: number, seed: number): Uint8Array {
-  const b = new Uint8Array(len);
-  let x = seed | 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 type Tunnel = 'vxlan' | 'vxlan-gpe' | 'geneve' | 'nvgre' | 'gre-csum';
 interface Case {
