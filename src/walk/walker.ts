@@ -224,13 +224,16 @@ function walkIpv4(ctx: Ctx, b: Uint8Array, off: number, end: number, outer: bool
   handleFragment(ctx, base, key, v.fragmentOffset, v.moreFragments, payload, whole, v.protocol, b, v.payloadOffset, pend, off, outer);
 }
 
+const V6_WALKER = new Ipv6ExtWalker();
+
 function walkIpv6(ctx: Ctx, b: Uint8Array, off: number, end: number, outer: boolean): void {
   const r = Ipv6View.check(b, off, end);
   if (!r.ok) return fail(ctx, r.error);
   const v = r.value;
   const pend = v.payloadEnd(end);
   if (v.payloadLength !== 0 && off + IPV6_HEADER_LEN + v.payloadLength > end) ctx.captureCut = true;
-  const w = new Ipv6ExtWalker();
+  // One walker for every packet: its results are read (into arguments) before any recursion.
+  const w = V6_WALKER;
   const code = w.walk(b, off, pend);
   const base = {
     proto: 'ipv6' as const,
