@@ -140,6 +140,27 @@ export class TunnelDecoder {
    */
   decode(b: Uint8Array, length = b.length): number {
     const len = length < b.length ? length : b.length;
+    // Fast path: untagged IPv4 without options, not a fragment (the slow path below handles the rest).
+    if (len >= 34 && ((b[12]! << 8) | b[13]!) === 0x0800 && b[14] === 0x45 && ((b[20]! & 0x3f) | b[21]!) === 0) {
+      const tl = (b[16]! << 8) | b[17]!;
+      if (tl >= 20) {
+        if (this.bytes !== b) this.bytes = b;
+        const cut = 14 + tl > len;
+        const end = cut ? len : 14 + tl;
+        const proto = b[23]!;
+        this.ipOffset = 14;
+        this.l4Offset = 34;
+        if (proto === 17) return this.udpTunnel(b, 34, end, cut);
+        if (proto === 47) return this.greTunnel(b, 34, end);
+        if (proto === 6) return this.sttTunnel(b, 34, end, cut);
+        return (this.tunnel = TUNNEL_NONE);
+      }
+    }
+    return this.decodeSlow(b, len);
+  }
+
+  /** Everything the fast path does not take: 802.1Q/802.1ad tags, IPv4 options, IPv6, fragments, bad lengths. */
+  private decodeSlow(b: Uint8Array, len: number): number {
     this.bytes = b;
     if (len < 14) return this.fail(0);
     let et = (b[12]! << 8) | b[13]!;
@@ -204,23 +225,7 @@ export class TunnelDecoder {
     this.tunnelOffset = t;
     if (t + 8 > uend) return this.fail(t);
     this.innerEnd = uend;
-    if (kind === K_GENEVE) {
-      const b0 = b[t]!;
-      if (b0 >>> 6 !== 0) return this.fail(t);
-      const optLen = (b0 & 63) << 2;
-      const p = t + 8 + optLen;
-      if (p > uend) return this.fail(t);
-      // Walk the option TLVs: each must fit, and they must fill Opt Len exactly.
-      for (let o = t + 8; o < p; ) {
-        if (o + 4 > p) return this.fail(o);
-        const next = o + 4 + ((b[o + 3]! & 31) << 2);
-        if (next > p) return this.fail(o);
-        o = next;
-      }
-      this.tunnelId = (b[t + 4]! << 16) | (b[t + 5]! << 8) | b[t + 6]!;
-      this.innerOffset = p;
-      return (this.tunnel = TUNNEL_GENEVE);
-    }
+    if (kind === K_GENEVE) return this.geneveTunnel(b, t, uend);
     this.tunnelId = (b[t + 4]! << 16) | (b[t + 5]! << 8) | b[t + 6]!;
     this.innerOffset = t + 8;
     if (kind === K_GPE) {
@@ -230,6 +235,25 @@ export class TunnelDecoder {
     }
     this.gbpPort = kind === K_VXLAN;
     return (this.tunnel = TUNNEL_VXLAN);
+  }
+
+  private geneveTunnel(b: Uint8Array, t: number, uend: number): number {
+    const b0 = b[t]!;
+    if (b0 >>> 6 !== 0) return this.fail(t);
+    const optLen = (b0 & 63) << 2;
+    const p = t + 8 + optLen;
+    if (p > uend) return this.fail(t);
+    // Walk the option TLVs: each must fit, and they must fill Opt Len exactly.
+    let o = t + 8;
+    let at = o;
+    while (o + 4 <= p) {
+      at = o;
+      o += 4 + ((b[o + 3]! & 31) << 2);
+    }
+    if (o !== p) return this.fail(o > p ? at : o);
+    this.tunnelId = (b[t + 4]! << 16) | (b[t + 5]! << 8) | b[t + 6]!;
+    this.innerOffset = p;
+    return (this.tunnel = TUNNEL_GENEVE);
   }
 
   private greTunnel(b: Uint8Array, g: number, end: number): number {
@@ -243,6 +267,11 @@ export class TunnelDecoder {
       this.innerOffset = g + 8;
       return (this.tunnel = TUNNEL_NVGRE);
     }
+    return this.greGeneral(b, g, end, fv);
+  }
+
+  /** GRE other than NVGRE: RFC 2784/2890 optional fields, RFC 1701 routing, version 1 (PPTP). */
+  private greGeneral(b: Uint8Array, g: number, end: number, fv: number): number {
     const ver = fv & 7;
     if (ver > 1 || (fv & 0x4000) !== 0) {
       // Versions 2..7 are errors; RFC 1701 routing needs the SRE walk of the full decoder.
@@ -275,22 +304,29 @@ export class TunnelDecoder {
 
   private sttTunnel(b: Uint8Array, t: number, end: number, cut: boolean): number {
     if (t + 20 > end) return this.fail(t);
-    const sp = (b[t]! << 8) | b[t + 1]!;
-    const dp = (b[t + 2]! << 8) | b[t + 3]!;
     const doff = (b[t + 12]! >>> 4) << 2;
     if (doff < 20 || t + doff > end) return this.fail(t + 12);
-    if (this.tcp[dp] === 0 && this.tcp[sp] === 0) return (this.tunnel = TUNNEL_NONE);
+    if (this.tcp[(b[t + 2]! << 8) | b[t + 3]!] === 0 && this.tcp[(b[t]! << 8) | b[t + 1]!] === 0) return (this.tunnel = TUNNEL_NONE);
+    const s = t + doff;
     const frameLength = (b[t + 4]! << 8) | b[t + 5]!;
     const fragOff = (b[t + 6]! << 8) | b[t + 7]!;
-    const s = t + doff;
-    const data = end - s;
     this.tunnelOffset = s;
     this.innerEnd = end;
-    // The walker's order: frame length, segment inside the frame, then the frame header.
+    // The common case: a whole frame in one segment (offset 0, the segment is the frame), version 0.
+    if (fragOff === 0 && frameLength === end - s && frameLength >= 18 && b[s] === 0) {
+      this.tunnelId = ((b[s + 12]! << 24) | (b[s + 13]! << 16) | (b[s + 14]! << 8) | b[s + 15]!) >>> 0;
+      this.innerOffset = s + 18;
+      return (this.tunnel = TUNNEL_STT);
+    }
+    return this.sttSegment(b, s, end, cut, frameLength, fragOff);
+  }
+
+  /** STT segments other than a whole frame: the walker's order of checks (frame length, segment inside the frame, frame header). */
+  private sttSegment(b: Uint8Array, s: number, end: number, cut: boolean, frameLength: number, fragOff: number): number {
+    const data = end - s;
     if (frameLength < 18 || fragOff + data > frameLength) return this.fail(s);
     if (fragOff !== 0) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
-    if (data >= 18 && b[s]! !== 0) return this.fail(s);
-    if (data < 18) return this.fail(s);
+    if (data < 18 || b[s]! !== 0) return this.fail(s);
     // A first segment: more segments follow, unless the capture cut the datagram (then decode what is there).
     if (data < frameLength && !cut) return (this.tunnel = TUNNEL_NEEDS_REASSEMBLY);
     this.tunnelId = ((b[s + 12]! << 24) | (b[s + 13]! << 16) | (b[s + 14]! << 8) | b[s + 15]!) >>> 0;
