@@ -2,37 +2,58 @@
  * Internet checksum (RFC 1071) and pseudo-header sums (RFC 768 / RFC 9293 / RFC 8200 §8.1).
  *
  * `onesSum` returns the folded 16-bit one's-complement sum (not complemented) so partial sums can be
- * combined; `internetChecksum` returns the complemented checksum to store in a header.
+ * combined (RFC 1071 §2(C), §4.1); `internetChecksum` returns the complemented checksum to store in a
+ * header.
  *
- * Speed: past 64 bytes the sum reads aligned 32-bit words through a `Uint32Array` over the same
- * memory (no copy) and adds them in a double, which holds 2^21 words before a fold is needed. The
- * one's-complement sum is byte-order independent up to a final byte swap (RFC 1071 §2(B)), so
- * summing host-order (little-endian) words and swapping once at the end gives the big-endian result.
+ * Speed. The sum is byte-order independent up to a final byte swap (RFC 1071 §2(B)), so every fast
+ * path adds host-order (little-endian) words over the same memory and swaps once at the end:
+ * - under 32 bytes: a byte loop (building a typed-array view would cost more than it saves);
+ * - from 1 KiB (256 bytes when the range is the whole view), when WebAssembly SIMD is available:
+ *   the bytes are copied into a small wasm module's memory (~50 GB/s) and summed there with
+ *   `i32x4.extadd_pairwise_i16x8_u` (src/net/checksum-simd.wat), 64 KiB at a time;
+ * - otherwise aligned 32-bit words through a `Uint32Array` over the buffer, added in a double,
+ *   which holds 2^21 words before a fold is needed; the partial words at both ends are masked
+ *   rather than summed bytewise.
+ * All paths give the same bits for every length, start alignment and `initial` (test/net/checksum*.test.ts).
  */
+import { CHECKSUM_SIMD_WASM_HEX } from './checksum-simd.wasm.js';
 
 /** Is this runtime little-endian (every mainstream one is)? */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Ranges shorter than this use the byte loop (a typed-array view costs more than it saves). */
 const WORD_PATH_MIN = 32;
+/** Whole views from this length go to the SIMD module when it is available. */
+const SIMD_MIN_VIEW = 256;
+/** Sub-ranges from this length go to the SIMD module (a `subarray` for the copy costs ~35 ns). */
+const SIMD_MIN_RANGE = 1024;
+/** A range is copied with the rest of its view (no `subarray`) when the view is at most this much longer. */
+const SIMD_SLACK = 1024;
+/** Bytes summed per call into the module: its one 64 KiB page. Even, so chunks keep the byte parity. */
+const SIMD_CHUNK = 65536;
 /** Words summed before folding the double accumulator (well under 2^53 / 2^32). */
 const FOLD_EVERY_WORDS = 1 << 20;
 
 // Cache of the last view seen: in Node 20 the `buffer` and `byteOffset` getters cost 10-16 ns each,
-// as much as summing 64 bytes, and a datapath reuses the same buffers packet after packet.
+// as much as summing 64 bytes, and a datapath reuses the same buffers packet after packet. The word
+// view over its buffer is built on first use.
 let lastView: Uint8Array | null = null;
 let lastViewOffset = 0;
 let lastBuffer: ArrayBufferLike | null = null;
-let lastWords: Uint32Array = new Uint32Array(0);
+let lastWords: Uint32Array | null = null;
 
-/** Point the cache at `b`: `lastWords` covers its buffer, `lastViewOffset` is its byte offset. */
+/** Point the cache at `b`: its byte offset, and (lazily) word views of its buffer. */
 function cacheView(b: Uint8Array): void {
   const buf = b.buffer;
   if (buf !== lastBuffer) {
     lastBuffer = buf;
-    lastWords = new Uint32Array(buf, 0, buf.byteLength >>> 2);
+    lastWords = null;
   }
   lastView = b;
   lastViewOffset = b.byteOffset;
+}
+
+function wordsOf(buf: ArrayBufferLike): Uint32Array {
+  return (lastWords = new Uint32Array(buf, 0, buf.byteLength >>> 2));
 }
 
 /** Byte-loop sum of big-endian 16-bit words of b[start, end) (end - start even), unfolded. */
@@ -46,34 +67,131 @@ function bytePairs(b: Uint8Array, start: number, end: number): number {
   return sum;
 }
 
-
 /**
- * One's-complement sum of `b[start..end)` as big-endian 16-bit words, an odd last byte padded with
- * zero, added to `initial` (a previous folded sum). Returns a value in 0..0xffff (folded, not complemented).
+ * One's-complement sum of `b[start, end)` (byte indices into the view `b`) as big-endian 16-bit words,
+ * an odd last byte padded with a zero byte (RFC 1071 §1, §4.1), added to `initial` (a previous folded
+ * sum, 0..0xffff, or any non-negative integer below 2^53). Returns the sum folded to 0..0xffff, not
+ * complemented. Splitting a range at even offsets and combining with `fold(a + b)` or `initial` gives
+ * the same result (RFC 1071 §2(C)). Indices are not checked: keep 0 <= start <= end <= b.length.
  */
 export function onesSum(b: Uint8Array, start = 0, end = b.length, initial = 0): number {
   const len = end - start;
   if (len < WORD_PATH_MIN || !LITTLE_ENDIAN) return sumBytes(b, start, end, initial);
   if (b !== lastView) cacheView(b);
-  const absStart = lastViewOffset + start;
-  const head = -absStart & 3; // 0..3 bytes before the first aligned word
-  const words = (len - head) >>> 2;
-  const k = (absStart + head) >>> 2;
-  if (k + words > lastWords.length) {
-    // The buffer grew (resizable) or was detached since it was cached: sum bytewise.
+  if (len >= SIMD_MIN_VIEW && simdState !== SIMD_NONE) {
+    const s = simdSum(b, start, end, len);
+    if (s >= 0) return fold(initial + s);
+  }
+  return wordSum(b, start, end, initial);
+}
+
+/**
+ * Aligned 32-bit words of the buffer, added in a double. The first and last words may hold bytes
+ * outside `[start, end)` (but inside the buffer): the first word's leading bytes are subtracted and
+ * the last word is masked, which avoids byte loops at both ends. Read little-endian and folded, a
+ * byte weighs 1 at an even absolute address and 256 at an odd one (2^16 = 1 modulo 0xffff), so with
+ * an even absolute start the folded sum is the byte-swapped big-endian sum, and with an odd start it
+ * is the big-endian sum as it stands.
+ */
+function wordSum(b: Uint8Array, start: number, end: number, initial: number): number {
+  const w = lastWords ?? wordsOf(lastBuffer!);
+  const abs = lastViewOffset + start;
+  const stop = abs + (end - start);
+  let j = abs >>> 2;
+  const jEnd = stop >>> 2;
+  if ((stop + 3) >>> 2 > w.length) {
+    // The buffer shrank or was detached since it was cached: sum bytewise.
     lastView = null;
     return sumBytes(b, start, end, initial);
   }
-  // Byte j (counted from `start`) weighs 256 when j is even (high byte of a pair), 1 when odd.
-  let sum = initial;
-  for (let j = 0; j < head; j++) sum += j & 1 ? b[start + j]! : b[start + j]! << 8;
-  // Aligned words read little-endian: after folding, a byte at even distance p from the aligned start
-  // weighs 1 and at odd p weighs 256. With an even head that is the swapped big-endian sum; with an
-  // odd head the parities trade places and it is the big-endian sum as it stands.
-  const wsum = words <= FOLD_EVERY_WORDS ? sumWords(lastWords, k, k + words) : sumManyWords(lastWords, k, k + words);
-  sum += head & 1 ? wsum : ((wsum & 0xff) << 8) | (wsum >>> 8);
-  for (let t = start + head + words * 4; t < end; t++) sum += (t - start) & 1 ? b[t]! : b[t]! << 8;
-  return fold(sum);
+  const t = stop & 3;
+  const tail = t === 0 ? 0 : w[jEnd]! & ((1 << (t << 3)) - 1); // bytes of the last word before `end`
+  const before = w[j]! & ((1 << ((abs & 3) << 3)) - 1); // bytes of the first word before `start`
+  let s: number;
+  if (jEnd - j <= FOLD_EVERY_WORDS) {
+    let a0 = tail - before;
+    let a1 = 0;
+    for (; j + 16 <= jEnd; j += 16) {
+      a0 += w[j]! + w[j + 1]! + w[j + 2]! + w[j + 3]! + w[j + 8]! + w[j + 9]! + w[j + 10]! + w[j + 11]!;
+      a1 += w[j + 4]! + w[j + 5]! + w[j + 6]! + w[j + 7]! + w[j + 12]! + w[j + 13]! + w[j + 14]! + w[j + 15]!;
+    }
+    for (; j + 4 <= jEnd; j += 4) {
+      a0 += w[j]! + w[j + 1]!;
+      a1 += w[j + 2]! + w[j + 3]!;
+    }
+    for (; j < jEnd; j++) a0 += w[j]!;
+    s = fold32(a0 + a1); // >= 0: the first word, counted whole, holds `before`
+  } else {
+    // Over 4 MiB without the SIMD module: fold every FOLD_EVERY_WORDS, and keep the first word's
+    // bytes from `start` on apart so that nothing is subtracted from a folded sum.
+    const first = w[j]! - before;
+    s = fold(sumManyWords(w, j + 1, jEnd) + first + tail);
+  }
+  if ((abs & 1) === 0) s = ((s & 0xff) << 8) | (s >>> 8);
+  return fold(s + initial);
+}
+
+// The SIMD module, instantiated synchronously on first use (318 bytes: well under the 4 KiB that
+// browsers allow on the main thread). Where WebAssembly or its SIMD proposal is missing, or a policy
+// forbids compiling, the word loop serves instead.
+const SIMD_UNTRIED = 0;
+const SIMD_READY = 1;
+const SIMD_NONE = 2;
+let simdState = SIMD_UNTRIED;
+let simdMem: Uint8Array = new Uint8Array(0);
+let simdFn: (start: number, end: number) => number = () => -1;
+
+/** The part of the WebAssembly JS API used here (the library's `lib` setting has no DOM types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+declare const WebAssembly: WasmApi | undefined;
+
+function simdInit(): boolean {
+  simdState = SIMD_NONE;
+  try {
+    const hex = CHECKSUM_SIMD_WASM_HEX;
+    const bytes = new Uint8Array(hex.length >>> 1);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+    const api = typeof WebAssembly === 'undefined' ? undefined : WebAssembly;
+    if (!api) return false;
+    const inst = new api.Instance(new api.Module(bytes), {});
+    simdMem = new Uint8Array((inst.exports.mem as { readonly buffer: ArrayBuffer }).buffer);
+    simdFn = inst.exports.sum as (start: number, end: number) => number;
+    if (simdMem.length < SIMD_CHUNK || simdFn(0, 0) !== 0) return false;
+    simdState = SIMD_READY;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sum of b[start, end) (len = end - start >= 256) in the SIMD module, folded, big-endian; -1 when the
+ * module is unavailable or the range is too short for it to pay.
+ */
+function simdSum(b: Uint8Array, start: number, end: number, len: number): number {
+  if (simdState !== SIMD_READY && !simdInit()) return -1;
+  const mem = simdMem;
+  const view = b.length;
+  let s: number;
+  if (view <= SIMD_CHUNK && view - len <= Math.min(SIMD_SLACK, len)) {
+    // Copy the whole view (no allocation) and sum the range where it landed.
+    mem.set(b);
+    s = simdFn(start, end);
+  } else if (len < SIMD_MIN_RANGE) {
+    return -1;
+  } else {
+    s = 0;
+    for (let at = start; at < end; at += SIMD_CHUNK) {
+      const n = Math.min(SIMD_CHUNK, end - at);
+      mem.set(b.subarray(at, at + n));
+      s += simdFn(0, n);
+    }
+    s = fold(s);
+  }
+  return ((s & 0xff) << 8) | (s >>> 8);
 }
 
 /** Bytewise sum of b[start, end) with an odd last byte padded, folded. */
@@ -106,7 +224,7 @@ function sumManyWords(w: Uint32Array, k: number, kEnd: number): number {
 /** Fold a sum of 32-bit words (< 2^53) to 16 bits. */
 function fold32(x: number): number {
   const lo = x >>> 0; // ToUint32 is exact modulo 2^32 for integers below 2^53
-  let s = (lo >>> 16) + (lo & 0xffff) + (x - lo) / 4294967296;
+  let s = (lo >>> 16) + (lo & 0xffff) + (x - lo) * 2.3283064365386963e-10; // exact: 2^-32
   s = (s >>> 16) + (s & 0xffff);
   return (s >>> 16) + (s & 0xffff);
 }
