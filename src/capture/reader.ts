@@ -22,7 +22,6 @@ import {
   checkPcapCaplen,
   parsePcapHeader,
   pcapMagic,
-  pcapTimestampNs,
   rd32,
   type PcapHeader,
 } from './pcap.js';
@@ -109,7 +108,10 @@ const State = { Magic: 0, PcapHeader: 1, PcapRecord: 2, Block: 3, Done: 4, Faile
 type State = (typeof State)[keyof typeof State];
 
 const CONTINUE = 1;
-type Step = CaptureItem | null | typeof CONTINUE;
+/** A record was read into the `rec*` fields. */
+const RECORD = 2;
+type Step = CaptureErrorItem | null | typeof CONTINUE | typeof RECORD;
+const NS_PER_SEC_N = 1_000_000_000n;
 
 const MIN_CAPACITY = 64 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -144,6 +146,30 @@ export class CaptureParser implements Iterable<CaptureItem> {
   private sectionCount = 0;
   private ifaces: CaptureInterface[] = [];
   private toNs: ((ts: bigint) => bigint)[] = [];
+
+  // ---- the last record read by advance() (the cursor API: nothing allocated per pcap record) ----
+  /** The buffer holding the record's bytes: `recBytes[recStart, recStart + recCaplen)` (valid until the next push). */
+  recBytes: Uint8Array = EMPTY;
+  /** Offset of the record's data in {@link recBytes}. */
+  recStart = 0;
+  /** Bytes captured. */
+  recCaplen = 0;
+  /** Length on the wire (bytes). */
+  recOrigLen = 0;
+  /** LINKTYPE_ value of the record's interface. */
+  recLinkType = 0;
+  /** pcapng interface number (0 for pcap). */
+  recInterfaceId = 0;
+  /** 1-based frame number. */
+  recIndex = 0;
+  /** Absolute file offset of the record header / block. */
+  recFileOffset = 0;
+  /** Timestamp as whole Unix seconds (floored; may be negative after a pcapng if_tsoffset) and nanoseconds 0..999,999,999. */
+  recSeconds = 0;
+  recNanos = 0;
+  /** Which block the record came from. */
+  recSource: CaptureRecordSource = 'pcap';
+  private recTsNs: bigint | undefined;
 
   constructor(opts: CaptureParserOptions = {}) {
     const max = opts.maxRecordBytes ?? CAPTURE_MAX_RECORD_BYTES;
@@ -199,6 +225,23 @@ export class CaptureParser implements Iterable<CaptureItem> {
   }
 
   /**
+   * Zero-copy refill for a reader that reuses one buffer: the caller moved the parser's unconsumed
+   * bytes ({@link bufferedBytes} of them, the tail of the previous chunk) to `chunk[0, carried)` and
+   * read new input after them. The parser then reads `chunk` in place, as {@link pushNoCopy} does.
+   * @throws Error when `carried` is not the number of unconsumed bytes, or after {@link end}.
+   */
+  pushContinued(chunk: Uint8Array, carried: number): void {
+    if (this.ended) throw new Error('CaptureParser.pushContinued() after end()');
+    if (this.state === State.Failed || this.state === State.Done) return;
+    if (carried !== this.end_ - this.start || carried > chunk.length) throw new Error(`pushContinued: ${carried} bytes carried, the parser holds ${this.end_ - this.start}`);
+    this.base += this.start;
+    this.buf = chunk;
+    this.owned = false;
+    this.start = 0;
+    this.end_ = chunk.length;
+  }
+
+  /**
    * Mark the end of input. Afterwards `next()` returns the remaining complete records, then one
    * `truncated` error item if bytes of an incomplete header, record or block are left (or the input
    * was empty), then `null`.
@@ -212,12 +255,24 @@ export class CaptureParser implements Iterable<CaptureItem> {
    * see {@link done}). Never throws on malformed input.
    */
   next(): CaptureItem | null {
+    const s = this.advance();
+    if (s === 1) return this.record();
+    if (s === -1) return { error: this.failure! };
+    return null;
+  }
+
+  /**
+   * The cursor form of {@link next}: reads the next record into the `rec*` fields without allocating
+   * (pcap; a pcapng block allocates its parse). @returns 1 for a record, -1 for the error (see
+   * {@link error}; reported once), 0 when more input is needed or the input is finished.
+   */
+  advance(): number {
     for (;;) {
       let step: Step;
       switch (this.state) {
         case State.Done:
         case State.Failed:
-          return null;
+          return 0;
         case State.Magic:
           step = this.detect();
           break;
@@ -231,8 +286,30 @@ export class CaptureParser implements Iterable<CaptureItem> {
           step = this.block();
           break;
       }
-      if (step !== CONTINUE) return step;
+      if (step === RECORD) return 1;
+      if (step === null) return 0;
+      if (step !== CONTINUE) return -1;
     }
+  }
+
+  /** Unix-epoch nanoseconds of the last record read by {@link advance} (allocates a bigint). */
+  get recTimestampNs(): bigint {
+    return this.recTsNs ?? BigInt(this.recSeconds) * NS_PER_SEC_N + BigInt(this.recNanos);
+  }
+
+  /** The last record read by {@link advance} as a {@link CaptureRecord} (its `data` aliases the buffer). */
+  record(): CaptureRecord {
+    return {
+      index: this.recIndex,
+      timestampNs: this.recTimestampNs,
+      caplen: this.recCaplen,
+      origLen: this.recOrigLen,
+      linkType: this.recLinkType,
+      interfaceId: this.recInterfaceId,
+      data: this.recBytes.subarray(this.recStart, this.recStart + this.recCaplen),
+      fileOffset: this.recFileOffset,
+      source: this.recSource,
+    };
   }
 
   /** Iterate `next()` until it returns `null`. */
@@ -319,7 +396,7 @@ export class CaptureParser implements Iterable<CaptureItem> {
    * Not enough bytes for the item at `start`: wait for more, or, at end of input, finish cleanly
    * (nothing left at a record boundary) or report a truncation.
    */
-  private short(required: number, field: string): CaptureItem | null {
+  private short(required: number, field: string): CaptureErrorItem | null {
     if (!this.ended) return null;
     const avail = this.end_ - this.start;
     const atBoundary = this.state === State.PcapRecord || this.state === State.Block;
@@ -371,7 +448,7 @@ export class CaptureParser implements Iterable<CaptureItem> {
     return CONTINUE;
   }
 
-  private pcapRecord(): CaptureItem | null {
+  private pcapRecord(): Step {
     const avail = this.end_ - this.start;
     if (avail < PCAP_RECORD_HEADER_LEN) return this.short(PCAP_RECORD_HEADER_LEN, 'record-header');
     const b = this.buf;
@@ -383,20 +460,24 @@ export class CaptureParser implements Iterable<CaptureItem> {
     if (bad) return this.fail(bad);
     const total = PCAP_RECORD_HEADER_LEN + caplen;
     if (avail < total) return this.short(total, 'record');
-    const fileOffset = this.offset;
-    const dataAt = i + PCAP_RECORD_HEADER_LEN;
+    this.recFileOffset = this.offset;
+    this.recBytes = b;
+    this.recStart = i + PCAP_RECORD_HEADER_LEN;
+    this.recCaplen = caplen;
+    this.recOrigLen = rd32(b, i + PCAP_RECORD.ORIGLEN, le);
+    this.recLinkType = h.linkType;
+    this.recInterfaceId = 0;
+    this.recIndex = ++this.count;
+    this.recSource = 'pcap';
+    this.recTsNs = undefined;
+    // Seconds + a fraction in µs or ns; a fraction of a second or more (malformed, but legal to store) carries.
+    const frac = rd32(b, i + PCAP_RECORD.TS_FRAC, le);
+    const ns = h.nanosecond ? frac : frac * 1000;
+    const carry = ns >= 1_000_000_000 ? Math.floor(ns / 1_000_000_000) : 0;
+    this.recSeconds = rd32(b, i + PCAP_RECORD.TS_SEC, le) + carry;
+    this.recNanos = ns - carry * 1_000_000_000;
     this.start += total;
-    return {
-      index: ++this.count,
-      timestampNs: pcapTimestampNs(rd32(b, i + PCAP_RECORD.TS_SEC, le), rd32(b, i + PCAP_RECORD.TS_FRAC, le), h.nanosecond),
-      caplen,
-      origLen: rd32(b, i + PCAP_RECORD.ORIGLEN, le),
-      linkType: h.linkType,
-      interfaceId: 0,
-      data: b.subarray(dataAt, dataAt + caplen),
-      fileOffset,
-      source: 'pcap',
-    };
+    return RECORD;
   }
 
   /** Process one pcapng block: a record, an error, `null` (need bytes / done) or CONTINUE (block skipped). */
@@ -452,17 +533,21 @@ export class CaptureParser implements Iterable<CaptureItem> {
         const p = r.value;
         this.start += totalLength;
         const iface = this.ifaces[p.interfaceId]!;
-        return {
-          index: ++this.count,
-          timestampNs: p.timestamp === undefined ? 0n : this.toNs[p.interfaceId]!(p.timestamp),
-          caplen: p.caplen,
-          origLen: p.origLen,
-          linkType: iface.linkType,
-          interfaceId: p.interfaceId,
-          data: b.subarray(p.dataOffset, p.dataOffset + p.caplen),
-          fileOffset: at,
-          source: type === PCAPNG_EPB_TYPE ? 'epb' : type === PCAPNG_SPB_TYPE ? 'spb' : 'opb',
-        };
+        const ts = p.timestamp === undefined ? 0n : this.toNs[p.interfaceId]!(p.timestamp);
+        const sec = ts >= 0n ? ts / NS_PER_SEC_N : (ts - NS_PER_SEC_N + 1n) / NS_PER_SEC_N;
+        this.recTsNs = ts;
+        this.recSeconds = Number(sec);
+        this.recNanos = Number(ts - sec * NS_PER_SEC_N);
+        this.recIndex = ++this.count;
+        this.recCaplen = p.caplen;
+        this.recOrigLen = p.origLen;
+        this.recLinkType = iface.linkType;
+        this.recInterfaceId = p.interfaceId;
+        this.recBytes = b;
+        this.recStart = p.dataOffset;
+        this.recFileOffset = at;
+        this.recSource = type === PCAPNG_EPB_TYPE ? 'epb' : type === PCAPNG_SPB_TYPE ? 'spb' : 'opb';
+        return RECORD;
       }
       default:
         break; // NRB, ISB, DSB, custom and unknown blocks: skipped by their length.

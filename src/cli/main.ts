@@ -71,8 +71,9 @@ export function main(argv: string[]): Promise<number> {
       .argument('<file>', 'pcap or pcapng capture')
       .option('--json', 'one JSON object per packet (schema in README.md)', false)
       .option('--summary', 'a table per tunnel instead of one line per packet', false)
-      .option('--count', 'only count packets per tunnel type and ID, on the non-allocating fast path (no reassembly)', false),
-  ).action((file: string, o: CommonOptions & { json: boolean; summary: boolean; count: boolean }) => {
+      .option('--count', 'only count packets per tunnel type and ID, on the non-allocating fast path (no reassembly)', false)
+      .option('--walker', 'decode every packet with the full packet walker (the reference for the faster byte-level output path; same output)', false),
+  ).action((file: string, o: CommonOptions & { json: boolean; summary: boolean; count: boolean; walker: boolean }) => {
     result = commands().then((c) => c.runDecode(file, o));
   });
   addCommon(

@@ -51,7 +51,7 @@ export class TunnelDecoder {
   l4Offset = 0;
   /** Offset of the tunnel header. */
   tunnelOffset = 0;
-  /** Where the failure was found (bytes from the frame start), for a quick message. */
+  /** Where the failure was found (an index into the bytes: from the frame start for `decode`), for a quick message. */
   errorAt = 0;
   /** The bytes of the last decode (the getters below read them: valid until those bytes change). */
   bytes: Uint8Array = new Uint8Array(0);
@@ -139,32 +139,42 @@ export class TunnelDecoder {
    * next call. Never throws, never allocates.
    */
   decode(b: Uint8Array, length = b.length): number {
-    const len = length < b.length ? length : b.length;
+    return this.decodeAt(b, 0, length < b.length ? length : b.length);
+  }
+
+  /**
+   * Decode the frame at `b[start, end)` (`end` is clipped to `b.length`): for frames that sit in a
+   * larger buffer (a capture chunk, a ring), without a subarray. Every offset the decoder reports
+   * (`ipOffset`, `innerOffset`, `errorAt`, ...) is then an index into `b`. @returns a TUNNEL_* code.
+   */
+  decodeAt(b: Uint8Array, start: number, end: number): number {
+    const len = end < b.length ? end : b.length;
+    const s = start;
     // Fast path: untagged IPv4 without options, not a fragment (the slow path below handles the rest).
-    if (len >= 34 && ((b[12]! << 8) | b[13]!) === 0x0800 && b[14] === 0x45 && ((b[20]! & 0x3f) | b[21]!) === 0) {
-      const tl = (b[16]! << 8) | b[17]!;
+    if (len - s >= 34 && ((b[s + 12]! << 8) | b[s + 13]!) === 0x0800 && b[s + 14] === 0x45 && ((b[s + 20]! & 0x3f) | b[s + 21]!) === 0) {
+      const tl = (b[s + 16]! << 8) | b[s + 17]!;
       if (tl >= 20) {
         if (this.bytes !== b) this.bytes = b;
-        const cut = 14 + tl > len;
-        const end = cut ? len : 14 + tl;
-        const proto = b[23]!;
-        this.ipOffset = 14;
-        this.l4Offset = 34;
-        if (proto === 17) return this.udpTunnel(b, 34, end, cut);
-        if (proto === 47) return this.greTunnel(b, 34, end);
-        if (proto === 6) return this.sttTunnel(b, 34, end, cut);
+        const cut = s + 14 + tl > len;
+        const iend = cut ? len : s + 14 + tl;
+        const proto = b[s + 23]!;
+        this.ipOffset = s + 14;
+        this.l4Offset = s + 34;
+        if (proto === 17) return this.udpTunnel(b, s + 34, iend, cut);
+        if (proto === 47) return this.greTunnel(b, s + 34, iend);
+        if (proto === 6) return this.sttTunnel(b, s + 34, iend, cut);
         return (this.tunnel = TUNNEL_NONE);
       }
     }
-    return this.decodeSlow(b, len);
+    return this.decodeSlow(b, s, len);
   }
 
   /** Everything the fast path does not take: 802.1Q/802.1ad tags, IPv4 options, IPv6, fragments, bad lengths. */
-  private decodeSlow(b: Uint8Array, len: number): number {
+  private decodeSlow(b: Uint8Array, start: number, len: number): number {
     this.bytes = b;
-    if (len < 14) return this.fail(0);
-    let et = (b[12]! << 8) | b[13]!;
-    let off = 14;
+    if (len - start < 14) return this.fail(start);
+    let et = (b[start + 12]! << 8) | b[start + 13]!;
+    let off = start + 14;
     let tags = 0;
     while (et === 0x8100 || et === 0x88a8 || et === 0x9100) {
       if (off + 4 > len || ++tags > 8) return this.fail(off);

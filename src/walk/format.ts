@@ -146,7 +146,7 @@ export function tunnelIdText(l: DecodedLayer, registry?: OptionRegistry): string
 }
 
 /** `ovn.ports{ingressPort=1,egressPort=2}!` with a registry match, else `0x0102:0x80!=00010002` (`!` = critical). */
-function optionText(o: GeneveOption, registry?: OptionRegistry): string {
+export function optionText(o: GeneveOption, registry?: OptionRegistry): string {
   const d = registry?.describe(o);
   const crit = o.critical ? '!' : '';
   if (d?.known && 'json' in d) return `${d.name}${crit}{${Object.entries(d.json).map(([k, v]) => `${k}=${String(v)}`).join(',')}}`;
