@@ -10,7 +10,7 @@
  * not a fragment) / IPv6 (no extension headers) with ICMP, ICMPv6, UDP or TCP that is not itself a
  * tunnel. No errors, no warnings. Anything else returns false and the caller uses the walker.
  */
-import { parseGeneveLax, type GeneveOption } from '../geneve/fields.js';
+import { parseGeneveLax } from '../geneve/fields.js';
 import { formatIpv6 } from '../net/bytes.js';
 import { onesSum } from '../net/checksum.js';
 import { l4ChecksumValid } from '../net/udp.js';
@@ -20,8 +20,23 @@ import { optionJson, optionText } from '../walk/format.js';
 import type { TcpTunnelKind, UdpTunnelKind } from '../walk/walker.js';
 
 const enc = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 const lit = (s: string): Uint8Array => enc.encode(s);
+
+/** A constant piece of output: its bytes, and the same bytes as little-endian 32-bit words for a 4-bytes-at-a-time copy. */
+export interface Piece {
+  readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
+}
+function piece(s: string): Piece {
+  const bytes = lit(s);
+  const words = new Uint32Array(bytes.length >>> 2);
+  for (let k = 0; k < words.length; k++) words[k] = (bytes[4 * k]! | (bytes[4 * k + 1]! << 8) | (bytes[4 * k + 2]! << 16) | (bytes[4 * k + 3]! << 24)) >>> 0;
+  return { bytes, words };
+}
 const HEXD = lit('0123456789abcdef');
+/** "00" to "99": two ASCII digits per value. */
+const DIGITS2 = lit(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''));
 
 /**
  * An output buffer written byte by byte and handed to `sink` when full (or on {@link flush}).
@@ -29,12 +44,14 @@ const HEXD = lit('0123456789abcdef');
  */
 export class ByteSink {
   readonly buf: Uint8Array;
+  private readonly dv: DataView;
   pos = 0;
   constructor(
     private readonly sink: (bytes: Uint8Array) => void,
     size = 1 << 20,
   ) {
     this.buf = new Uint8Array(size);
+    this.dv = new DataView(this.buf.buffer);
   }
 
   /** Make room for `n` more bytes (flushes when the buffer cannot hold them). */
@@ -60,11 +77,23 @@ export class ByteSink {
     this.pos += enc.encodeInto(s, this.buf.subarray(this.pos)).written;
   }
 
+  /** Append a constant piece (the caller made room): whole 32-bit words (DataView stores take any alignment), then the tail. */
+  put(c: Piece): void {
+    const w = c.words;
+    const dv = this.dv;
+    let p = this.pos;
+    for (let k = 0; k < w.length; k++, p += 4) dv.setUint32(p, w[k]!, true);
+    const a = c.bytes;
+    const b = this.buf;
+    for (let i = w.length << 2; i < a.length; i++) b[p++] = a[i]!;
+    this.pos = p;
+  }
+
   /** Append bytes (the caller made room). */
-  put(a: Uint8Array): void {
+  putBytes(a: Uint8Array): void {
     const n = a.length;
     const b = this.buf;
-    let p = this.pos;
+    const p = this.pos;
     if (n > 24) b.set(a, p);
     else for (let i = 0; i < n; i++) b[p + i] = a[i]!;
     this.pos = p + n;
@@ -73,19 +102,33 @@ export class ByteSink {
   /** A non-negative integer below 2^53 in decimal. */
   dec(n: number): void {
     const b = this.buf;
-    if (n < 10) {
-      b[this.pos++] = 48 + n;
+    if (n < 100) {
+      if (n < 10) b[this.pos++] = 48 + n;
+      else {
+        b[this.pos] = DIGITS2[2 * n]!;
+        b[this.pos + 1] = DIGITS2[2 * n + 1]!;
+        this.pos += 2;
+      }
       return;
     }
-    let digits = 2;
-    for (let x = 100; x <= n && digits < 16; x *= 10) digits++;
-    const p = this.pos;
-    this.pos = p + digits;
-    for (let i = p + digits - 1; i >= p; i--) {
-      const q = Math.floor(n / 10);
-      b[i] = 48 + n - q * 10;
+    if (n > 0x7fffffff) {
+      this.text(String(n));
+      return;
+    }
+    const digits = n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+    let i = this.pos + digits;
+    this.pos = i;
+    while (n >= 100) {
+      const q = (n / 100) | 0;
+      const r = 2 * (n - q * 100);
+      b[--i] = DIGITS2[r + 1]!;
+      b[--i] = DIGITS2[r]!;
       n = q;
     }
+    if (n >= 10) {
+      b[--i] = DIGITS2[2 * n + 1]!;
+      b[--i] = DIGITS2[2 * n]!;
+    } else b[--i] = 48 + n;
   }
 
   /** `n` (< 2^32) as exactly `digits` lower-case hex digits. */
@@ -106,15 +149,18 @@ export class ByteSink {
     this.hex(n, d);
   }
 
-  /** 9 decimal digits, zero-padded. */
+  /** 9 decimal digits, zero-padded (n < 10^9). */
   dec9(n: number): void {
     const b = this.buf;
     const p = this.pos;
-    for (let i = p + 8; i >= p; i--) {
-      const q = Math.floor(n / 10);
-      b[i] = 48 + n - q * 10;
+    for (let i = p + 7; i > p; i -= 2) {
+      const q = (n / 100) | 0;
+      const r = 2 * (n - q * 100);
+      b[i + 1] = DIGITS2[r + 1]!;
+      b[i] = DIGITS2[r]!;
       n = q;
     }
+    b[p] = 48 + n;
     this.pos = p + 9;
   }
 
@@ -181,123 +227,123 @@ export class ByteSink {
   }
 }
 
-const TRUE = lit('true');
-const FALSE = lit('false');
+const TRUE = piece('true');
+const FALSE = piece('false');
 
 // Text pieces.
-const T_SP = lit(' ');
-const T_GT = lit(' > ');
-const T_COLON = lit(' : ');
-const T_LEN = lit(' len ');
-const T_NAMES: Record<number, Uint8Array> = {
-  [TUNNEL_VXLAN]: lit(' VXLAN vni '),
-  [TUNNEL_VXLAN_GPE]: lit(' VXLAN-GPE vni '),
-  [TUNNEL_GENEVE]: lit(' GENEVE vni '),
-  [TUNNEL_NVGRE]: lit(' NVGRE vsid 0x'),
-  [TUNNEL_STT]: lit(' STT ctx 0x'),
+const T_SP = piece(' ');
+const T_GT = piece(' > ');
+const T_COLON = piece(' : ');
+const T_LEN = piece(' len ');
+const T_NAMES: Record<number, Piece> = {
+  [TUNNEL_VXLAN]: piece(' VXLAN vni '),
+  [TUNNEL_VXLAN_GPE]: piece(' VXLAN-GPE vni '),
+  [TUNNEL_GENEVE]: piece(' GENEVE vni '),
+  [TUNNEL_NVGRE]: piece(' NVGRE vsid 0x'),
+  [TUNNEL_STT]: piece(' STT ctx 0x'),
 };
-const PROTO_TEXT: Record<number, Uint8Array> = { 1: lit(' ICMP'), 6: lit(' TCP'), 17: lit(' UDP'), 58: lit(' ICMPv6') };
+const PROTO_TEXT: Record<number, Piece> = { 1: piece(' ICMP'), 6: piece(' TCP'), 17: piece(' UDP'), 58: piece(' ICMPv6') };
 
 // JSON pieces.
 const J = {
-  frame: lit('{"frame":'),
-  time: lit(',"time":"'),
-  length: lit('Z","length":'),
-  caplen: lit(',"caplen":'),
-  layers: lit(',"layers":['),
-  end: lit('],"errors":[],"warnings":[]}'),
-  eth: lit('{"proto":"eth","offset":'),
-  ethRest: lit(',"length":14,"dst":"'),
-  src: lit('","src":"'),
-  dst: lit('","dst":"'),
-  etherType: lit('","etherType":'),
-  ipv4: lit('},{"proto":"ipv4","offset":'),
-  ipv4Len: lit(',"length":20,"src":"'),
-  protocol: lit('","protocol":'),
-  ttl: lit(',"ttl":'),
-  dscp: lit(',"dscp":'),
-  ecn: lit(',"ecn":'),
-  totalLength: lit(',"totalLength":'),
-  identification: lit(',"identification":'),
-  dontFragment: lit(',"dontFragment":'),
-  checksumValid: lit(',"checksumValid":'),
-  ipv6: lit('},{"proto":"ipv6","offset":'),
-  ipv6Len: lit(',"length":40,"src":"'),
-  nextHeader: lit('","nextHeader":'),
-  protocolN: lit(',"protocol":'),
-  hopLimit: lit(',"hopLimit":'),
-  flowLabel: lit(',"flowLabel":'),
-  payloadLength: lit(',"payloadLength":'),
-  udp: lit('},{"proto":"udp","offset":'),
-  udpLen: lit(',"length":8,"srcPort":'),
-  dstPort: lit(',"dstPort":'),
-  udpLength: lit(',"udpLength":'),
-  checksum: lit(',"checksum":'),
-  status: [lit(',"checksumStatus":"none"'), lit(',"checksumStatus":"good"'), lit(',"checksumStatus":"bad"')],
-  tcp: lit('},{"proto":"tcp","offset":'),
-  lengthN: lit(',"length":'),
-  srcPort: lit(',"srcPort":'),
-  seq: lit(',"seq":'),
-  ack: lit(',"ack":'),
-  flags: lit(',"flags":'),
-  window: lit(',"window":'),
-  vxlan: lit('},{"proto":"vxlan","offset":'),
-  len8vni: lit(',"length":8,"vni":'),
-  vniValid: lit(',"vniValid":'),
-  gbp: lit(',"gbp":{"groupPolicyId":'),
-  dontLearn: lit(',"dontLearn":'),
-  policyApplied: lit(',"policyApplied":'),
-  close: lit('}'),
-  gpe: lit('},{"proto":"vxlan-gpe","offset":'),
-  version: lit(',"version":'),
-  nextProtocolPresent: lit(',"nextProtocolPresent":'),
-  bum: lit(',"bum":'),
-  oam: lit(',"oam":'),
-  nextProtocol: lit(',"nextProtocol":'),
-  geneve: lit('},{"proto":"geneve","offset":'),
-  vni: lit(',"vni":'),
-  protocolType: lit(',"protocolType":'),
-  critical: lit(',"critical":'),
-  optionsLength: lit(',"optionsLength":'),
-  options: lit(',"options":['),
-  optionsEnd: lit(']'),
-  nvgre: lit('},{"proto":"nvgre","offset":'),
-  len8vsid: lit(',"length":8,"vsid":'),
-  flowId: lit(',"flowId":'),
-  key: lit(',"key":'),
-  stt: lit('},{"proto":"stt","offset":'),
-  len18: lit(',"length":18,"frameLength":'),
-  fragmentOffset: lit(',"fragmentOffset":0,"frameId":'),
-  segments: lit(',"segments":1,"version":'),
-  l4Offset: lit(',"l4Offset":'),
-  mss: lit(',"mss":'),
-  pcp: lit(',"pcp":'),
-  vlanValid: lit(',"vlanValid":'),
-  vlanId: lit(',"vlanId":'),
-  contextId: lit(',"contextId":"0x'),
-  quoteClose: lit('"'),
-  arp: lit('},{"proto":"arp","offset":'),
-  arpLen: lit(',"length":28,"opcode":'),
-  senderMac: lit(',"senderMac":"'),
-  senderIp: lit('","senderIp":"'),
-  targetMac: lit('","targetMac":"'),
-  targetIp: lit('","targetIp":"'),
-  icmp: lit('},{"proto":"icmp","offset":'),
-  icmpv6: lit('},{"proto":"icmpv6","offset":'),
-  len4type: lit(',"length":4,"type":'),
-  code: lit(',"code":'),
-  layersEnd: lit('}'),
+  frame: piece('{"frame":'),
+  time: piece(',"time":"'),
+  length: piece('Z","length":'),
+  caplen: piece(',"caplen":'),
+  layers: piece(',"layers":['),
+  end: piece('],"errors":[],"warnings":[]}'),
+  eth: piece('{"proto":"eth","offset":'),
+  ethRest: piece(',"length":14,"dst":"'),
+  src: piece('","src":"'),
+  dst: piece('","dst":"'),
+  etherType: piece('","etherType":'),
+  ipv4: piece('},{"proto":"ipv4","offset":'),
+  ipv4Len: piece(',"length":20,"src":"'),
+  protocol: piece('","protocol":'),
+  ttl: piece(',"ttl":'),
+  dscp: piece(',"dscp":'),
+  ecn: piece(',"ecn":'),
+  totalLength: piece(',"totalLength":'),
+  identification: piece(',"identification":'),
+  /** `dontFragment` and `checksumValid`, by DF × 2 + valid. */
+  dfCsum: [0, 1, 2, 3].map((k) => piece(`,"dontFragment":${k >= 2},"checksumValid":${(k & 1) === 1}`)),
+  ipv6: piece('},{"proto":"ipv6","offset":'),
+  ipv6Len: piece(',"length":40,"src":"'),
+  nextHeader: piece('","nextHeader":'),
+  protocolN: piece(',"protocol":'),
+  hopLimit: piece(',"hopLimit":'),
+  flowLabel: piece(',"flowLabel":'),
+  payloadLength: piece(',"payloadLength":'),
+  udp: piece('},{"proto":"udp","offset":'),
+  udpLen: piece(',"length":8,"srcPort":'),
+  dstPort: piece(',"dstPort":'),
+  udpLength: piece(',"udpLength":'),
+  checksum: piece(',"checksum":'),
+  status: [piece(',"checksumStatus":"none"'), piece(',"checksumStatus":"good"'), piece(',"checksumStatus":"bad"')],
+  tcp: piece('},{"proto":"tcp","offset":'),
+  lengthN: piece(',"length":'),
+  srcPort: piece(',"srcPort":'),
+  seq: piece(',"seq":'),
+  ack: piece(',"ack":'),
+  flags: piece(',"flags":'),
+  window: piece(',"window":'),
+  vxlan: piece('},{"proto":"vxlan","offset":'),
+  len8vni: piece(',"length":8,"vni":'),
+  vniValid: piece(',"vniValid":'),
+  gbp: piece(',"gbp":{"groupPolicyId":'),
+  dontLearn: piece(',"dontLearn":'),
+  policyApplied: piece(',"policyApplied":'),
+  close: piece('}'),
+  gpe: piece('},{"proto":"vxlan-gpe","offset":'),
+  version: piece(',"version":'),
+  nextProtocolPresent: piece(',"nextProtocolPresent":'),
+  bum: piece(',"bum":'),
+  oam: piece(',"oam":'),
+  nextProtocol: piece(',"nextProtocol":'),
+  geneve: piece('},{"proto":"geneve","offset":'),
+  vni: piece(',"vni":'),
+  protocolType: piece(',"protocolType":'),
+  critical: piece(',"critical":'),
+  optionsLength: piece(',"optionsLength":'),
+  options: piece(',"options":['),
+  optionsEnd: piece(']'),
+  nvgre: piece('},{"proto":"nvgre","offset":'),
+  len8vsid: piece(',"length":8,"vsid":'),
+  flowId: piece(',"flowId":'),
+  key: piece(',"key":'),
+  stt: piece('},{"proto":"stt","offset":'),
+  len18: piece(',"length":18,"frameLength":'),
+  fragmentOffset: piece(',"fragmentOffset":0,"frameId":'),
+  segments: piece(',"segments":1,"version":'),
+  l4Offset: piece(',"l4Offset":'),
+  mss: piece(',"mss":'),
+  pcp: piece(',"pcp":'),
+  vlanValid: piece(',"vlanValid":'),
+  vlanId: piece(',"vlanId":'),
+  contextId: piece(',"contextId":"0x'),
+  quoteClose: piece('"'),
+  arp: piece('},{"proto":"arp","offset":'),
+  arpLen: piece(',"length":28,"opcode":'),
+  senderMac: piece(',"senderMac":"'),
+  senderIp: piece('","senderIp":"'),
+  targetMac: piece('","targetMac":"'),
+  targetIp: piece('","targetIp":"'),
+  icmp: piece('},{"proto":"icmp","offset":'),
+  icmpv6: piece('},{"proto":"icmpv6","offset":'),
+  len4type: piece(',"length":4,"type":'),
+  code: piece(',"code":'),
+  layersEnd: piece('}'),
 };
-const TEXT_ARP = [lit(' : '), lit(' ARP who-has '), lit(' ARP reply '), lit(' ARP op '), lit(' tell ')];
-const TEXT_TYPE = lit(' type ');
-const TEXT_GBP = lit(' gbp ');
-const TEXT_NP = lit(' next-proto ');
-const TEXT_PROTO_TEB = lit(' proto TEB');
-const TEXT_FLOW = lit(' flow 0x');
-const TEXT_SEGS = lit(' segs 1 frame-id ');
-const TEXT_IPV4 = lit('IPv4 ');
-const TEXT_IPV6 = lit('IPv6 ');
-const TEXT_OPTS = lit(' opts [');
+const TEXT_ARP = [piece(' : '), piece(' ARP who-has '), piece(' ARP reply '), piece(' ARP op '), piece(' tell ')];
+const TEXT_TYPE = piece(' type ');
+const TEXT_GBP = piece(' gbp ');
+const TEXT_NP = piece(' next-proto ');
+const TEXT_PROTO_TEB = piece(' proto TEB');
+const TEXT_FLOW = piece(' flow 0x');
+const TEXT_SEGS = piece(' segs 1 frame-id ');
+const TEXT_IPV4 = piece('IPv4 ');
+const TEXT_IPV6 = piece('IPv6 ');
+const TEXT_OPTS = piece(' opts [');
 
 /** Inner L4 kinds. */
 const L4_NONE = 0;
@@ -328,7 +374,10 @@ export class FastLine {
   private il4 = 0;
   private il4Kind = L4_NONE;
   private il4Status = 0;
-  private options: readonly GeneveOption[] = [];
+  private optText: Uint8Array = EMPTY;
+  private optJson: Uint8Array = EMPTY;
+  /** Rendered Geneve options by content (hash of the header and options, and their offset): flows repeat them. */
+  private readonly optCache = new Map<number, OptionEntry>();
 
   constructor(
     private readonly registry: OptionRegistry,
@@ -346,22 +395,61 @@ export class FastLine {
    */
   text(out: ByteSink, b: Uint8Array, start: number, caplen: number, origLen: number, frame: number, sec: number, nsec: number): boolean {
     if (caplen !== origLen || !this.scan(b, start, caplen) || !this.date(sec)) return false;
-    out.room(1024);
-    if (this.options.length) {
-      // Options are rendered by the registry (strings); the rest is bytes.
-      let opts = '';
-      for (const o of this.options) opts += (opts ? ' ' : '') + optionText(o, this.registry);
-      this.line(out, b, frame, nsec, origLen, opts);
-    } else this.line(out, b, frame, nsec, origLen, '');
+    out.room(1024 + this.optText.length);
+    this.line(out, b, frame, nsec, origLen);
     return true;
   }
 
   /** Write the `--json` record (and its newline); false as {@link text}. */
   json(out: ByteSink, b: Uint8Array, start: number, caplen: number, origLen: number, frame: number, sec: number, nsec: number): boolean {
     if (caplen !== origLen || !this.scan(b, start, caplen) || !this.date(sec)) return false;
-    out.room(4096);
+    out.room(4096 + this.optJson.length);
     this.record(out, b, frame, nsec, origLen, caplen);
     return true;
+  }
+
+  /**
+   * The Geneve options of the header at `t` rendered for text and JSON by the registry (as the walker's
+   * output renders them), or `ok: false` when the receiver would warn (RFC 8926 §3.5: an unknown
+   * critical option, a C bit that disagrees) or the options do not parse. Cached by content.
+   */
+  private geneveOptions(b: Uint8Array, t: number, end: number, rel: number): OptionEntry {
+    const n = 8 + (b[t]! & 63) * 4;
+    let h = 0x811c9dc5 ^ rel;
+    for (let i = t; i < t + n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    const hit = this.optCache.get(h);
+    if (hit && hit.rel === rel && hit.bytes.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (hit.bytes[i] !== b[t + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return hit;
+    }
+    const e = this.renderOptions(b, t, end, rel, n);
+    if (this.optCache.size >= 4096) this.optCache.clear();
+    this.optCache.set(h, e);
+    return e;
+  }
+
+  private renderOptions(b: Uint8Array, t: number, end: number, rel: number, n: number): OptionEntry {
+    const bytes = b.slice(t, t + n);
+    const g = parseGeneveLax(b, t, end);
+    if (g.error || !g.value) return { bytes, rel, ok: false, text: EMPTY, json: EMPTY };
+    const opts = g.value.options;
+    if (this.registry.checkCritical(g.value.critical, opts, t + 8, t + 1).warnings.length) return { bytes, rel, ok: false, text: EMPTY, json: EMPTY };
+    // Options are stored by value: option data are copied so the cache does not alias the frame.
+    let text = '';
+    let json = '';
+    let at = rel + 8; // JSON offsets count from the frame start, as the walker's do
+    for (const o of opts) {
+      text += (text ? ' ' : '') + optionText(o, this.registry);
+      json += (json ? ',' : '') + JSON.stringify(optionJson(o, this.registry, at + 4));
+      at += 4 + o.data.length;
+    }
+    return { bytes, rel, ok: true, text: lit(text), json: lit(json) };
   }
 
   /** The "YYYY-MM-DDTHH:MM:SS" of `sec`, cached per second; false outside years 1970-9999. */
@@ -398,7 +486,8 @@ export class FastLine {
     this.ipEnd = ipEnd;
     this.t = t;
     this.tOff = d.tunnelOffset;
-    this.options = NO_OPTIONS;
+    this.optText = EMPTY;
+    this.optJson = EMPTY;
     let inner: number;
     if (t === TUNNEL_NVGRE) inner = l4 + 8;
     else if (t === TUNNEL_STT) {
@@ -417,11 +506,10 @@ export class FastLine {
       } else if (t === TUNNEL_GENEVE) {
         if (((b[tOff + 2]! << 8) | b[tOff + 3]!) !== 0x6558) return false;
         if ((b[tOff]! & 63) !== 0) {
-          const g = parseGeneveLax(b, tOff, end);
-          if (g.error || !g.value) return false;
-          const opts = g.value.options;
-          if (this.registry.checkCritical(g.value.critical, opts, tOff + 8, tOff + 1).warnings.length) return false;
-          this.options = opts;
+          const e = this.geneveOptions(b, tOff, end, tOff - s);
+          if (!e.ok) return false;
+          this.optText = e.text;
+          this.optJson = e.json;
         } else if ((b[tOff + 1]! & 0x40) !== 0) return false; // C without options: a warning
       }
       inner = d.innerOffset;
@@ -513,7 +601,7 @@ export class FastLine {
     } else out.ipv6(b, ip + (dst ? 24 : 8));
   }
 
-  private line(out: ByteSink, b: Uint8Array, frame: number, nsec: number, origLen: number, opts: string): void {
+  private line(out: ByteSink, b: Uint8Array, frame: number, nsec: number, origLen: number): void {
     const t = this.t;
     const ip = this.ip;
     const l4 = this.l4;
@@ -551,9 +639,9 @@ export class FastLine {
       const g = b[tOff + 1]!;
       if (g & 0x80) out.put(lit_O);
       if (g & 0x40) out.put(lit_C);
-      if (opts) {
+      if (this.optText.length) {
         out.put(TEXT_OPTS);
-        out.text(opts);
+        out.putBytes(this.optText);
         out.buf[out.pos++] = 93;
       }
     } else if (t === TUNNEL_NVGRE) {
@@ -683,13 +771,7 @@ export class FastLine {
       out.put(J.optionsLength);
       out.dec(optLen);
       out.put(J.options);
-      let at = tOff + 8;
-      for (let i = 0; i < this.options.length; i++) {
-        const o = this.options[i]!;
-        if (i) out.buf[out.pos++] = 44;
-        out.text(JSON.stringify(optionJson(o, this.registry, at + 4)));
-        at += 4 + o.data.length;
-      }
+      out.putBytes(this.optJson);
       out.put(J.optionsEnd);
     } else if (t === TUNNEL_NVGRE) {
       out.put(J.nvgre);
@@ -801,10 +883,7 @@ export class FastLine {
       out.dec((b[ip + 2]! << 8) | b[ip + 3]!);
       out.put(J.identification);
       out.dec((b[ip + 4]! << 8) | b[ip + 5]!);
-      out.put(J.dontFragment);
-      out.bool((b[ip + 6]! & 0x40) !== 0);
-      out.put(J.checksumValid);
-      out.bool(onesSum(b, ip, ip + 20) === 0xffff);
+      out.put(J.dfCsum[((b[ip + 6]! & 0x40) !== 0 ? 2 : 0) + (onesSum(b, ip, ip + 20) === 0xffff ? 1 : 0)]!);
     } else {
       out.put(J.ipv6);
       out.dec(ip - s);
@@ -864,8 +943,15 @@ export class FastLine {
   }
 }
 
-const NO_OPTIONS: readonly GeneveOption[] = [];
-const lit_D = lit(' D');
-const lit_A = lit(' A');
-const lit_O = lit(' O');
-const lit_C = lit(' C');
+
+interface OptionEntry {
+  readonly bytes: Uint8Array;
+  readonly rel: number;
+  readonly ok: boolean;
+  readonly text: Uint8Array;
+  readonly json: Uint8Array;
+}
+const lit_D = piece(' D');
+const lit_A = piece(' A');
+const lit_O = piece(' O');
+const lit_C = piece(' C');
