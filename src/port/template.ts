@@ -60,7 +60,7 @@ export interface TemplateConfig {
 export interface HeaderTemplate {
   readonly config: TemplateConfig;
   readonly inner: InnerKind;
-  /** The header bytes (outer Ethernet through the tunnel header). */
+  /** The header bytes (outer Ethernet through the tunnel header). Read once at build time for the word path: do not modify. */
   readonly bytes: Uint8Array;
   readonly ipVersion: 4 | 6;
   readonly ipOffset: number;
@@ -77,6 +77,43 @@ export interface HeaderTemplate {
   readonly ipv4PartialSum: number;
   /** Sum of the IPv6/IPv4 pseudo-header addresses + protocol (UDP checksum seed without the length). */
   readonly pseudoPartialSum: number;
+}
+
+/** Is this runtime little-endian (every mainstream one is)? The word paths below assume it. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The 50-byte header of an IPv4 + UDP template without UDP checksum (VXLAN, VXLAN-GBP, VXLAN-GPE,
+ * Geneve without options) as 13 little-endian 32-bit words for one even start alignment (the
+ * header's byte address in its ArrayBuffer modulo 4: 0 or 2), with the per-packet fields (IPv4
+ * total length, ID and header checksum; UDP source port and length) zero. Bytes of word 0 before the
+ * header and of word 12 after it are zero and kept from the destination (`headKeep`, `tailKeep`).
+ */
+interface AlignedHeader {
+  readonly words: Int32Array;
+  /** Bits of word 0 / word 12 that belong to the bytes before / after the header. */
+  readonly headKeep: number;
+  readonly tailKeep: number;
+}
+
+/** Symbol under which a template built by {@link buildTemplate} keeps its AlignedHeaders ([0] and [2]). */
+const WORDS = Symbol('tunnelwire.headerWords');
+
+function headerWords(t: HeaderTemplate): ReadonlyArray<AlignedHeader | undefined> | undefined {
+  if (t.ipVersion !== 4 || !t.udp || t.udpChecksum || t.length !== 50 || t.ipOffset !== 14 || t.l4Offset !== 34) return undefined;
+  const tpl = t.bytes.slice();
+  for (const f of [16, 18, 24, 34, 38]) tpl[f] = tpl[f + 1] = 0;
+  const out: Array<AlignedHeader | undefined> = [];
+  for (let a = 0; a < 4; a++) {
+    if (a & 1) {
+      out.push(undefined);
+      continue;
+    }
+    const bytes = new Uint8Array(new ArrayBuffer(52));
+    bytes.set(tpl, a);
+    out.push({ words: new Int32Array(bytes.buffer), headKeep: (1 << (a * 8)) - 1, tailKeep: a === 0 ? ~0xffff : 0 });
+  }
+  return out;
 }
 
 const DEFAULT_PORT: Record<Exclude<TemplateTunnel, 'nvgre'>, number> = { vxlan: VXLAN_UDP_PORT, 'vxlan-gpe': VXLAN_GPE_UDP_PORT, geneve: GENEVE_UDP_PORT };
@@ -160,7 +197,11 @@ export function buildTemplate(config: TemplateConfig, inner: InnerKind = 'ethern
   const udpChecksum = udp && (config.udpChecksum ?? v6);
   const ipv4PartialSum = v6 ? 0 : onesSum(b, ipOffset, ipOffset + 20);
   const pseudoPartialSum = fold(onesSum(b, v6 ? ipOffset + 8 : ipOffset + 12, v6 ? ipOffset + 40 : ipOffset + 20) + proto);
-  return { config, inner, bytes: b, ipVersion: v6 ? 6 : 4, ipOffset, l4Offset, tunnelOffset, length, udp, udpChecksum, srcPortMin: minPort, srcPortMax: maxPort, ipv4PartialSum, pseudoPartialSum };
+  const t: HeaderTemplate = { config, inner, bytes: b, ipVersion: v6 ? 6 : 4, ipOffset, l4Offset, tunnelOffset, length, udp, udpChecksum, srcPortMin: minPort, srcPortMax: maxPort, ipv4PartialSum, pseudoPartialSum };
+  // Non-enumerable, so a template copied with `{ ...t, ... }` does not carry words that no longer match;
+  // defined (possibly undefined) on every template so that they all share one shape.
+  Object.defineProperty(t, WORDS, { value: LITTLE_ENDIAN ? headerWords(t) : undefined });
+  return t;
 }
 
 /**
@@ -200,28 +241,126 @@ export function sourcePort(t: HeaderTemplate, hash: number): number {
 
 /**
  * Write template + inner frame into `out` at `offset` and patch the per-packet fields: IP length
- * (and IPv4 ID and header checksum), UDP length, source port and checksum. Returns the frame length.
- * To encapsulate a frame already sitting in headroom (no copy), use {@link pushHeaderInPlace}.
+ * (and IPv4 ID and header checksum), UDP length, source port and checksum. Returns the frame length
+ * (`t.length + inner.length` bytes). To encapsulate a frame already sitting in headroom (no copy),
+ * use {@link pushHeaderInPlace}.
+ *
+ * Speed: the inner frame is copied with `set` (memmove). The header takes a word path when the host
+ * is little-endian, `t` came from {@link buildTemplate} as a 50-byte IPv4 + UDP header without UDP
+ * checksum (VXLAN, GBP, GPE, Geneve without options), `out` was also the output view of the previous
+ * call (its `buffer`/`byteOffset` are cached: those getters cost 10-16 ns each in Node 20), its buffer
+ * is a plain non-resizable ArrayBuffer, and the header starts at an even byte address: the header is
+ * then stored as 13 precomputed 32-bit words with the per-packet fields computed into them (about
+ * 14 ns less than `set` then byte patches). Everything else takes the byte path; both give the same
+ * bytes. The word path reads and writes back unchanged the up to 2 bytes of `out`'s buffer that share
+ * the first and last word with the header.
  * @throws RangeError if `out` is too small or the result exceeds 65535 bytes of IP payload.
  */
 export function pushHeader(t: HeaderTemplate, inner: Uint8Array, out: Uint8Array, offset: number, srcPort: number, ipId = 0): number {
   const total = t.length + inner.length;
   if (offset < 0 || offset + total > out.length) throw new RangeError(`need ${total} bytes at ${offset}, buffer has ${out.length}`);
   out.set(inner, offset + t.length);
+  const aligned = (t as { readonly [WORDS]?: ReadonlyArray<AlignedHeader | undefined> })[WORDS];
+  if (aligned !== undefined && (offset | 0) === offset && (out === outView ? outWords !== null : cacheOut(out))) {
+    const at = outByteOffset + offset;
+    const h = aligned[at & 3];
+    if (h !== undefined && writeHeader(t, h, at, total, srcPort, ipId)) return total;
+  }
   return patch(t, out, offset, total, srcPort, ipId);
 }
 
 /**
  * Encapsulate an inner frame of `innerLength` bytes that already sits at `offset + t.length` in `out`
  * (the caller left headroom for the header): writes the header in front of it and patches it, without
- * touching the inner bytes. Returns the frame length. @throws RangeError as {@link pushHeader}.
+ * touching the inner bytes. Returns the frame length (`t.length + innerLength` bytes). Takes the word
+ * path described at {@link pushHeader} under the same conditions. @throws RangeError as {@link pushHeader}.
  */
 export function pushHeaderInPlace(t: HeaderTemplate, out: Uint8Array, offset: number, innerLength: number, srcPort: number, ipId = 0): number {
   const total = t.length + innerLength;
   if (offset < 0 || offset + total > out.length) throw new RangeError(`need ${total} bytes at ${offset}, buffer has ${out.length}`);
+  const aligned = (t as { readonly [WORDS]?: ReadonlyArray<AlignedHeader | undefined> })[WORDS];
+  if (aligned !== undefined && (offset | 0) === offset && (total | 0) === total && (out === outView ? outWords !== null : cacheOut(out))) {
+    const at = outByteOffset + offset;
+    const h = aligned[at & 3];
+    if (h !== undefined && writeHeader(t, h, at, total, srcPort, ipId)) return total;
+  }
   return patch(t, out, offset, total, srcPort, ipId);
 }
 
+// Cache of the last output view. A view is cached the second time in a row it is seen, so views
+// used once cost only a comparison. `outWords` is null when its buffer is not eligible (shared,
+// resizable, from another realm).
+let outView: Uint8Array | null = null;
+let outSeen: Uint8Array | null = null;
+let outBuffer: ArrayBufferLike | null = null;
+let outByteOffset = 0;
+let outWords: Int32Array | null = null;
+
+function cacheOut(out: Uint8Array): boolean {
+  if (out !== outSeen) {
+    outSeen = out;
+    return false;
+  }
+  const buf = out.buffer;
+  if (buf !== outBuffer || outWords === null) {
+    outWords = buf instanceof ArrayBuffer && (buf as { readonly resizable?: boolean }).resizable !== true ? new Int32Array(buf, 0, buf.byteLength >>> 2) : null;
+  }
+  outBuffer = buf;
+  outByteOffset = out.byteOffset;
+  outView = out;
+  return outWords !== null;
+}
+
+/** The two bytes of the 16-bit value `v` in wire (big-endian) order, as a little-endian 16-bit word. */
+function le16(v: number): number {
+  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
+}
+
+/**
+ * Write the 50-byte header `h` at buffer byte `at` (even) as 13 words with the per-packet fields
+ * computed into them, giving the bytes {@link patch} gives. Returns false (nothing written) when the
+ * words would leave the word view (a buffer length not a multiple of 4) or the IPv4 total length
+ * exceeds 65535 (the byte path then throws).
+ */
+function writeHeader(t: HeaderTemplate, h: AlignedHeader, at: number, total: number, srcPort: number, ipId: number): boolean {
+  const w = outWords!;
+  const b = at >>> 2;
+  const tl = total - 14;
+  if (b + 13 > w.length || tl > 0xffff) return false;
+  const src = h.words;
+  const id = ipId & 0xffff;
+  let s = t.ipv4PartialSum + tl + id;
+  s = (s & 0xffff) + (s >>> 16);
+  s = ~((s & 0xffff) + (s >>> 16)) & 0xffff;
+  const ulen = total - 34;
+  w[b] = (w[b]! & h.headKeep) | src[0]!;
+  w[b + 12] = (w[b + 12]! & h.tailKeep) | src[12]!;
+  w[b + 1] = src[1]!;
+  w[b + 2] = src[2]!;
+  w[b + 3] = src[3]!;
+  w[b + 7] = src[7]!;
+  w[b + 11] = src[11]!;
+  if ((at & 2) === 0) {
+    // Fields at header bytes 16 (length, ID: word 4), 24 (checksum: word 6), 34, 38 (word 8, 9 high halves).
+    w[b + 4] = le16(tl) | (le16(id) << 16);
+    w[b + 5] = src[5]!;
+    w[b + 6] = src[6]! | le16(s);
+    w[b + 8] = src[8]! | (le16(srcPort) << 16);
+    w[b + 9] = src[9]! | (le16(ulen) << 16);
+    w[b + 10] = src[10]!;
+  } else {
+    // Shifted by 2: length word 4 high, ID word 5 low, checksum word 6 high, port 9 low, length 10 low.
+    w[b + 4] = src[4]! | (le16(tl) << 16);
+    w[b + 5] = src[5]! | le16(id);
+    w[b + 6] = src[6]! | (le16(s) << 16);
+    w[b + 8] = src[8]!;
+    w[b + 9] = src[9]! | le16(srcPort);
+    w[b + 10] = src[10]! | le16(ulen);
+  }
+  return true;
+}
+
+/** The byte path: copy the template to `out` at `offset`, then store the per-packet fields bytewise. */
 function patch(t: HeaderTemplate, out: Uint8Array, offset: number, total: number, srcPort: number, ipId: number): number {
   out.set(t.bytes, offset);
   const ip = offset + t.ipOffset;
