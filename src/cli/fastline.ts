@@ -376,6 +376,8 @@ export class FastLine {
   private il4Status = 0;
   private optText: Uint8Array = EMPTY;
   private optJson: Uint8Array = EMPTY;
+  /** The Geneve options of the last accepted packet (undefined without options). */
+  optEntry: OptionEntry | undefined;
   /** Rendered Geneve options by content (hash of the header and options, and their offset): flows repeat them. */
   private readonly optCache = new Map<number, OptionEntry>();
 
@@ -398,6 +400,25 @@ export class FastLine {
     out.room(1024 + this.optText.length);
     this.line(out, b, frame, nsec, origLen);
     return true;
+  }
+
+  /**
+   * For `--summary`: check the frame as {@link text} would, writing nothing. After true, {@link tunnel},
+   * {@link tunnelOffset}, {@link ipOffset} and {@link optEntry} describe it.
+   */
+  check(b: Uint8Array, start: number, caplen: number, origLen: number): boolean {
+    return caplen === origLen && this.scan(b, start, caplen);
+  }
+
+  /** TUNNEL_* code, tunnel header and outer IP header offsets of the last accepted frame. */
+  get tunnel(): number {
+    return this.t;
+  }
+  get tunnelOffset(): number {
+    return this.tOff;
+  }
+  get ipOffset(): number {
+    return this.ip;
   }
 
   /** Write the `--json` record (and its newline); false as {@link text}. */
@@ -437,9 +458,9 @@ export class FastLine {
   private renderOptions(b: Uint8Array, t: number, end: number, rel: number, n: number): OptionEntry {
     const bytes = b.slice(t, t + n);
     const g = parseGeneveLax(b, t, end);
-    if (g.error || !g.value) return { bytes, rel, ok: false, text: EMPTY, json: EMPTY };
+    if (g.error || !g.value) return { bytes, rel, ok: false, text: EMPTY, json: EMPTY, classes: [], names: [] };
     const opts = g.value.options;
-    if (this.registry.checkCritical(g.value.critical, opts, t + 8, t + 1).warnings.length) return { bytes, rel, ok: false, text: EMPTY, json: EMPTY };
+    if (this.registry.checkCritical(g.value.critical, opts, t + 8, t + 1).warnings.length) return { bytes, rel, ok: false, text: EMPTY, json: EMPTY, classes: [], names: [] };
     // Options are stored by value: option data are copied so the cache does not alias the frame.
     let text = '';
     let json = '';
@@ -449,7 +470,10 @@ export class FastLine {
       json += (json ? ',' : '') + JSON.stringify(optionJson(o, this.registry, at + 4));
       at += 4 + o.data.length;
     }
-    return { bytes, rel, ok: true, text: lit(text), json: lit(json) };
+    const hex = (n: number, d: number): string => `0x${n.toString(16).padStart(d, '0')}`;
+    const classes = [...new Set(opts.map((o) => hex(o.optionClass, 4)))];
+    const names = opts.map((o) => this.registry.lookup(o.optionClass, o.type)?.name ?? `${hex(o.optionClass, 4)}:${hex(o.type, 2)}`);
+    return { bytes, rel, ok: true, text: lit(text), json: lit(json), classes, names };
   }
 
   /** The "YYYY-MM-DDTHH:MM:SS" of `sec`, cached per second; false outside years 1970-9999. */
@@ -487,6 +511,7 @@ export class FastLine {
     this.t = t;
     this.tOff = d.tunnelOffset;
     this.optText = EMPTY;
+    this.optEntry = undefined;
     this.optJson = EMPTY;
     let inner: number;
     if (t === TUNNEL_NVGRE) inner = l4 + 8;
@@ -509,6 +534,7 @@ export class FastLine {
           const e = this.geneveOptions(b, tOff, end, tOff - s);
           if (!e.ok) return false;
           this.optText = e.text;
+          this.optEntry = e;
           this.optJson = e.json;
         } else if ((b[tOff + 1]! & 0x40) !== 0) return false; // C without options: a warning
       }
@@ -944,12 +970,15 @@ export class FastLine {
 }
 
 
-interface OptionEntry {
+export interface OptionEntry {
   readonly bytes: Uint8Array;
   readonly rel: number;
   readonly ok: boolean;
   readonly text: Uint8Array;
   readonly json: Uint8Array;
+  /** Option classes (0x-hex, distinct) and option names (registry name or class:type), for `--summary`. */
+  readonly classes: readonly string[];
+  readonly names: readonly string[];
 }
 const lit_D = piece(' D');
 const lit_A = piece(' A');

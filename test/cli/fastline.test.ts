@@ -106,7 +106,7 @@ describe('fast output path = walker output', () => {
   });
 });
 
-describe('the built CLI: decode = decode --walker, byte for byte', () => {
+describe('the built CLI: decode (text, --json, --summary) = the same with --walker, byte for byte', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tw-fastline-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[]): string => {
@@ -118,7 +118,7 @@ describe('the built CLI: decode = decode --walker, byte for byte', () => {
   it('on every shared capture (text and --json)', () => {
     for (const c of CAPTURES) {
       const da = c.decodeAs.flatMap(([p, k]) => ['--decode-as', `udp.port=${p}:${k}`]);
-      for (const mode of [[], ['--json']]) {
+      for (const mode of [[], ['--json'], ['--summary']]) {
         expect(run([...mode, ...da, c.path]), `${c.name} ${mode.join(' ')}`).toBe(run([...mode, ...da, '--walker', c.path]));
       }
     }
@@ -127,9 +127,10 @@ describe('the built CLI: decode = decode --walker, byte for byte', () => {
   it('on a generated capture of 6,000 mixed tunnel packets (VXLAN, GBP, Geneve+option over IPv6, GPE, NVGRE, STT)', () => {
     const path = join(dir, 'mixed.pcap');
     generateCapture(path, 6000);
-    for (const mode of [[], ['--json']]) {
+    for (const mode of [[], ['--json'], ['--summary']]) {
       const fast = run([...mode, path]);
-      expect(fast.split('\n').length).toBe(6001);
+      if (mode[0] === '--summary') expect(fast).toContain('6000 packets, 6000 in tunnels, 0 with errors, 0 with warnings');
+      else expect(fast.split('\n').length).toBe(6001);
       expect(fast).toBe(run([...mode, '--walker', path]));
     }
   });
