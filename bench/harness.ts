@@ -55,11 +55,12 @@ export async function runSuite(s: Suite, timeMs = 400): Promise<Row[]> {
     const per = Number(process.hrtime.bigint() - t0) / 1000;
     const batch = s.batch ?? Math.max(1, Math.min(100_000, Math.round(20_000 / Math.max(per, 0.5))));
     batches.set(c.name, batch);
-    const fn = c.fn;
+    // Each case gets its own compiled batch loop (as benchmark.js compiles each test): a loop shared
+    // by every case would see every case's function at one call site, stop inlining any of them, and
+    // charge each the same call overhead.
+    const loop = new Function('fn', 'batch', 'return function batchLoop() { let acc = 0; for (let i = 0; i < batch; i++) acc += fn(); return acc; };')(c.fn, batch) as () => number;
     bench.add(c.name, () => {
-      let acc = 0;
-      for (let i = 0; i < batch; i++) acc += fn();
-      sink += acc;
+      sink += loop();
     });
   }
   await bench.run();

@@ -5,17 +5,47 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { rowsMarkdown, runSuite, sinkValue, type Suite } from './harness.js';
+import { spawnSync } from 'node:child_process';
+import { rowsMarkdown, runSuite, sinkValue, type Row, type Suite } from './harness.js';
 import { checksumSuites } from './checksum.bench.js';
 import { segmentSuites } from './segment.bench.js';
 import { captureFigures } from './captures.bench.js';
 import { allocationFigures, decodeSuites, encapSuites, optionWalkSuite, sttReassemblySuite } from './decode.bench.js';
 
+function allSuites(): Suite[] {
+  return [...decodeSuites(), optionWalkSuite(), ...encapSuites(), ...checksumSuites(), ...segmentSuites(), sttReassemblySuite()];
+}
+
+/**
+ * Each suite runs in its own Node process (as JMH forks per benchmark): the JIT's type feedback and
+ * inlining decisions from one frame type or buffer size do not leak into the next suite's figures.
+ * The child prints its table and hands its rows back as JSON on the last line of stdout.
+ */
+function runSuiteForked(name: string): { rows: Row[]; notes: string[] } {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`suite ${name} failed (exit ${r.status})`);
+  const lines = r.stdout.trimEnd().split('\n');
+  const last = lines.pop()!;
+  process.stdout.write(lines.join('\n') + '\n');
+  return JSON.parse(last) as { rows: Row[]; notes: string[] };
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--suite') {
+    const s = allSuites().find((x) => x.name === process.argv[3]);
+    if (!s) throw new Error(`no suite ${process.argv[3]}`);
+    const rows = await runSuite(s);
+    console.log(`(sink ${sinkValue() & 1})`);
+    console.log(JSON.stringify({ rows, notes: s.notes ?? [] }));
+    return;
+  }
   const filter = process.argv[2] ?? '';
-  const suites: Suite[] = [...decodeSuites(), optionWalkSuite(), ...encapSuites(), ...checksumSuites(), ...segmentSuites(), sttReassemblySuite()].filter((s) => s.name.includes(filter));
+  const suites: Suite[] = allSuites().filter((s) => s.name.includes(filter));
   const md: string[] = [];
-  for (const s of suites) md.push(rowsMarkdown(s, await runSuite(s)));
+  for (const s of suites) {
+    const { rows, notes } = runSuiteForked(s.name);
+    md.push(rowsMarkdown({ ...s, notes }, rows));
+  }
   if (!filter || 'alloc'.includes(filter) || filter === 'alloc') {
     const lines = ['## alloc/10M-decodes', '', ...allocationFigures()];
     console.log('\n' + lines.join('\n'));
@@ -31,7 +61,7 @@ async function main(): Promise<void> {
     `Machine: ${machine}.`,
     '',
     'Each case runs many operations per sample (tinybench) and checks its own result; ratios compare with the',
-    "suite's baseline measured in the same run.",
+    "suite's baseline measured in the same run. Each suite runs in its own process; each case in its own compiled loop.",
     '',
     ...md.flatMap((m) => [m, '']),
   ].join('\n');
