@@ -17,6 +17,8 @@ export default defineConfig({
     'port/node': 'src/port/node.ts',
     'arbitraries/index': 'src/arbitraries/index.ts',
     cli: 'src/cli/main.ts',
+    // Not a public subpath: built for the fuzz target of the CLI's byte-level output path.
+    'cli/fastline': 'src/cli/fastline.ts',
   },
   format: ['esm', 'cjs'],
   // Node types for the CLI and capture/node entries; the core is checked without them by `tsc -p tsconfig.json`.

@@ -48,6 +48,8 @@ for (const f of files) {
   for (let i = 0; i < frames.length && i < 24; i += 6) {
     const run = frames.slice(i, i + 6).filter((fr) => fr.length <= 0x7ff);
     if (run.length) add('walk', name, cat(Uint8Array.of(0), u16(0), ...run.flatMap((fr) => [u16(fr.length), fr])));
+    // fastline reads the walk target's format (its whole corpus is copied in as seeds too).
+    if (run.length) add('fastline', name, cat(Uint8Array.of(0), u16(0), ...run.flatMap((fr) => [u16(fr.length), fr])));
   }
   for (const fr of frames) {
     const d = walkPacket(fr);

@@ -367,7 +367,6 @@ export class FastLine {
   private t = 0;
   private tOff = 0;
   private inner = 0;
-  private innerEnd = 0;
   private iEt = 0;
   private iip = 0;
   private iProto = 0;
@@ -541,7 +540,6 @@ export class FastLine {
       inner = d.innerOffset;
     }
     this.inner = inner;
-    this.innerEnd = end;
     return this.scanInner(b, inner, end);
   }
 

@@ -19,7 +19,7 @@ const targets = readdirSync(TARGETS)
 
 describe('fuzz corpus replay', () => {
   it('has a target per fuzzed part and a corpus per target', () => {
-    for (const t of ['capture', 'geneve', 'gre', 'net', 'stt', 'stt-reassembly', 'tlv', 'vxlan', 'walk']) expect(targets).toContain(t);
+    for (const t of ['capture', 'fastline', 'geneve', 'gre', 'net', 'stt', 'stt-reassembly', 'tlv', 'vxlan', 'walk']) expect(targets).toContain(t);
     for (const t of targets) expect(existsSync(join(CORPUS, t)), `fuzz/corpus/${t}`).toBe(true);
   });
 
