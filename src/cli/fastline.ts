@@ -21,6 +21,29 @@ import type { TcpTunnelKind, UdpTunnelKind } from '../walk/walker.js';
 
 const enc = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder();
+/** Layer openings by offset (see FastLine.at). */
+const AT_MAX = 4096;
+const AT_VXLAN: Array<Piece | undefined> = [];
+const AT_GPE: Array<Piece | undefined> = [];
+const AT_GENEVE: Array<Piece | undefined> = [];
+const AT_NVGRE: Array<Piece | undefined> = [];
+const AT_STT: Array<Piece | undefined> = [];
+const AT_ARP: Array<Piece | undefined> = [];
+const AT_ETH: Array<Piece | undefined> = [];
+const AT_IPV4: Array<Piece | undefined> = [];
+const AT_IPV6: Array<Piece | undefined> = [];
+const AT_UDP: Array<Piece | undefined> = [];
+const AT_TCP: Array<Piece | undefined> = [];
+const AT_ICMP: Array<Piece | undefined> = [];
+const AT_ICMPV6: Array<Piece | undefined> = [];
+/** `,"dscp":D,"ecn":E` for each TOS / Traffic Class byte. */
+const TOS: Piece[] = [];
+/** `","protocol":P,"ttl":T` by protocol << 8 | TTL, made when first seen (a capture has few pairs). */
+const PROTO_TTL: Array<Piece | undefined> = new Array<Piece | undefined>(65536);
+function protoTtl(p: number, ttl: number): Piece {
+  return (PROTO_TTL[(p << 8) | ttl] = piece(`","protocol":${p},"ttl":${ttl}`));
+}
 const lit = (s: string): Uint8Array => enc.encode(s);
 
 /** A constant piece of output: its bytes, and the same bytes as little-endian 32-bit words for a 4-bytes-at-a-time copy. */
@@ -34,6 +57,7 @@ function piece(s: string): Piece {
   for (let k = 0; k < words.length; k++) words[k] = (bytes[4 * k]! | (bytes[4 * k + 1]! << 8) | (bytes[4 * k + 2]! << 16) | (bytes[4 * k + 3]! << 24)) >>> 0;
   return { bytes, words };
 }
+for (let t = 0; t < 256; t++) TOS.push(piece(`,"dscp":${t >>> 2},"ecn":${t & 3}`));
 const HEXD = lit('0123456789abcdef');
 /** "00" to "99": two ASCII digits per value. */
 const DIGITS2 = lit(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''));
@@ -740,9 +764,7 @@ export class FastLine {
     const f = b[tOff]!;
     const vni = (b[tOff + 4]! << 16) | (b[tOff + 5]! << 8) | b[tOff + 6]!;
     if (t === TUNNEL_VXLAN) {
-      out.put(J.vxlan);
-      out.dec(tOff - s);
-      out.put(J.len8vni);
+      out.put(this.at(AT_VXLAN, J.vxlan, J.len8vni, tOff - s));
       out.dec(vni);
       out.put(J.flags);
       out.dec(f);
@@ -759,9 +781,7 @@ export class FastLine {
         out.put(J.close);
       }
     } else if (t === TUNNEL_VXLAN_GPE) {
-      out.put(J.gpe);
-      out.dec(tOff - s);
-      out.put(J.len8vni);
+      out.put(this.at(AT_GPE, J.gpe, J.len8vni, tOff - s));
       out.dec(vni);
       out.put(J.flags);
       out.dec(f);
@@ -778,9 +798,7 @@ export class FastLine {
     } else if (t === TUNNEL_GENEVE) {
       const g = b[tOff + 1]!;
       const optLen = (f & 63) * 4;
-      out.put(J.geneve);
-      out.dec(tOff - s);
-      out.put(J.lengthN);
+      out.put(this.at(AT_GENEVE, J.geneve, J.lengthN, tOff - s));
       out.dec(8 + optLen);
       out.put(J.vni);
       out.dec(vni);
@@ -798,9 +816,7 @@ export class FastLine {
       out.putBytes(this.optJson);
       out.put(J.optionsEnd);
     } else if (t === TUNNEL_NVGRE) {
-      out.put(J.nvgre);
-      out.dec(tOff - s);
-      out.put(J.len8vsid);
+      out.put(this.at(AT_NVGRE, J.nvgre, J.len8vsid, tOff - s));
       out.dec(vni);
       out.put(J.flowId);
       out.dec(b[tOff + 7]!);
@@ -809,9 +825,7 @@ export class FastLine {
       out.put(J.key);
       out.dec(((b[tOff + 4]! << 24) | (b[tOff + 5]! << 16) | (b[tOff + 6]! << 8) | b[tOff + 7]!) >>> 0);
     } else {
-      out.put(J.stt);
-      out.dec(tOff - s);
-      out.put(J.len18);
+      out.put(this.at(AT_STT, J.stt, J.len18, tOff - s));
       out.dec((b[l4 + 4]! << 8) | b[l4 + 5]!);
       out.put(J.fragmentOffset);
       out.dec(((b[l4 + 8]! << 24) | (b[l4 + 9]! << 16) | (b[l4 + 10]! << 8) | b[l4 + 11]!) >>> 0);
@@ -841,9 +855,7 @@ export class FastLine {
     this.ethJson(out, b, e, e - s);
     const iip = this.iip;
     if (this.iEt === 0x0806) {
-      out.put(J.arp);
-      out.dec(iip - s);
-      out.put(J.arpLen);
+      out.put(this.at(AT_ARP, J.arp, J.arpLen, iip - s));
       out.dec((b[iip + 6]! << 8) | b[iip + 7]!);
       out.put(J.senderMac);
       out.mac(b, iip + 8);
@@ -860,9 +872,7 @@ export class FastLine {
       this.ipJson(out, b, iip, iv4, iv4 ? iip + ((b[iip + 2]! << 8) | b[iip + 3]!) : iip + 40 + ((b[iip + 4]! << 8) | b[iip + 5]!));
       const k = this.il4Kind;
       if (k === L4_ICMP) {
-        out.put(this.iProto === 1 ? J.icmp : J.icmpv6);
-        out.dec(il4 - s);
-        out.put(J.len4type);
+        out.put(this.iProto === 1 ? this.at(AT_ICMP, J.icmp, J.len4type, il4 - s) : this.at(AT_ICMPV6, J.icmpv6, J.len4type, il4 - s));
         out.dec(b[il4]!);
         out.put(J.code);
         out.dec(b[il4 + 1]!);
@@ -874,11 +884,18 @@ export class FastLine {
     out.buf[out.pos++] = 10;
   }
 
+  /**
+   * The opening of a layer's JSON with its offset: `prefix` + offset + `suffix` as one piece, made once
+   * per offset (a layer sits at a handful of offsets in a capture).
+   */
+  private at(table: Array<Piece | undefined>, prefix: Piece, suffix: Piece, rel: number): Piece {
+    if (rel < AT_MAX) return table[rel] ?? (table[rel] = piece(utf8.decode(prefix.bytes) + String(rel) + utf8.decode(suffix.bytes)));
+    return piece(utf8.decode(prefix.bytes) + String(rel) + utf8.decode(suffix.bytes));
+  }
+
   /** `{"proto":"eth",...` (open: the next layer's piece closes it). */
   private ethJson(out: ByteSink, b: Uint8Array, e: number, rel: number): void {
-    out.put(J.eth);
-    out.dec(rel);
-    out.put(J.ethRest);
+    out.put(this.at(AT_ETH, J.eth, J.ethRest, rel));
     out.mac(b, e);
     out.put(J.src);
     out.mac(b, e + 6);
@@ -889,29 +906,19 @@ export class FastLine {
   private ipJson(out: ByteSink, b: Uint8Array, ip: number, v4: boolean, _end: number): void {
     const s = this.s;
     if (v4) {
-      out.put(J.ipv4);
-      out.dec(ip - s);
-      out.put(J.ipv4Len);
+      out.put(this.at(AT_IPV4, J.ipv4, J.ipv4Len, ip - s));
       out.ipv4(b, ip + 12);
       out.put(J.dst);
       out.ipv4(b, ip + 16);
-      out.put(J.protocol);
-      out.dec(b[ip + 9]!);
-      out.put(J.ttl);
-      out.dec(b[ip + 8]!);
-      out.put(J.dscp);
-      out.dec(b[ip + 1]! >>> 2);
-      out.put(J.ecn);
-      out.dec(b[ip + 1]! & 3);
+      out.put(PROTO_TTL[(b[ip + 9]! << 8) | b[ip + 8]!] ?? protoTtl(b[ip + 9]!, b[ip + 8]!));
+      out.put(TOS[b[ip + 1]!]!);
       out.put(J.totalLength);
       out.dec((b[ip + 2]! << 8) | b[ip + 3]!);
       out.put(J.identification);
       out.dec((b[ip + 4]! << 8) | b[ip + 5]!);
       out.put(J.dfCsum[((b[ip + 6]! & 0x40) !== 0 ? 2 : 0) + (onesSum(b, ip, ip + 20) === 0xffff ? 1 : 0)]!);
     } else {
-      out.put(J.ipv6);
-      out.dec(ip - s);
-      out.put(J.ipv6Len);
+      out.put(this.at(AT_IPV6, J.ipv6, J.ipv6Len, ip - s));
       out.ipv6(b, ip + 8);
       out.put(J.dst);
       out.ipv6(b, ip + 24);
@@ -922,10 +929,7 @@ export class FastLine {
       out.put(J.hopLimit);
       out.dec(b[ip + 7]!);
       const tc = ((b[ip]! & 15) << 4) | (b[ip + 1]! >>> 4);
-      out.put(J.dscp);
-      out.dec(tc >>> 2);
-      out.put(J.ecn);
-      out.dec(tc & 3);
+      out.put(TOS[tc]!);
       out.put(J.flowLabel);
       out.dec(((b[ip + 1]! & 15) << 16) | (b[ip + 2]! << 8) | b[ip + 3]!);
       out.put(J.payloadLength);
@@ -934,9 +938,7 @@ export class FastLine {
   }
 
   private udpJson(out: ByteSink, b: Uint8Array, u: number, status: number): void {
-    out.put(J.udp);
-    out.dec(u - this.s);
-    out.put(J.udpLen);
+    out.put(this.at(AT_UDP, J.udp, J.udpLen, u - this.s));
     out.dec((b[u]! << 8) | b[u + 1]!);
     out.put(J.dstPort);
     out.dec((b[u + 2]! << 8) | b[u + 3]!);
@@ -948,9 +950,7 @@ export class FastLine {
   }
 
   private tcpJson(out: ByteSink, b: Uint8Array, t: number): void {
-    out.put(J.tcp);
-    out.dec(t - this.s);
-    out.put(J.lengthN);
+    out.put(this.at(AT_TCP, J.tcp, J.lengthN, t - this.s));
     out.dec((b[t + 12]! >>> 4) << 2);
     out.put(J.srcPort);
     out.dec((b[t]! << 8) | b[t + 1]!);
