@@ -283,10 +283,6 @@ const J = {
   etherType: piece('","etherType":'),
   ipv4: piece('},{"proto":"ipv4","offset":'),
   ipv4Len: piece(',"length":20,"src":"'),
-  protocol: piece('","protocol":'),
-  ttl: piece(',"ttl":'),
-  dscp: piece(',"dscp":'),
-  ecn: piece(',"ecn":'),
   totalLength: piece(',"totalLength":'),
   identification: piece(',"identification":'),
   /** `dontFragment` and `checksumValid`, by DF × 2 + valid. */
@@ -356,7 +352,6 @@ const J = {
   icmpv6: piece('},{"proto":"icmpv6","offset":'),
   len4type: piece(',"length":4,"type":'),
   code: piece(',"code":'),
-  layersEnd: piece('}'),
 };
 const TEXT_ARP = [piece(' : '), piece(' ARP who-has '), piece(' ARP reply '), piece(' ARP op '), piece(' tell ')];
 const TEXT_TYPE = piece(' type ');
