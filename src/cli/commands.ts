@@ -276,9 +276,9 @@ export function runCount(file: string, o: CommonOptions): number {
   }
   const dec = new TunnelDecoder(udpPorts, tcpPorts);
   const perType = new Array<number>(TUNNEL_NAMES.length + 1).fill(0);
-  // Per tunnel ID without a string or bigint per packet: type × 2^32 + ID (types 1-5), and STT by the
-  // Context ID's high then low 32 bits.
-  const perId = new Map<number, number>();
+  // Per tunnel ID without a string or bigint per packet: one map per type keyed by the ID (a small
+  // integer key, no heap number), and STT by the Context ID's high then low 32 bits.
+  const perId = TUNNEL_NAMES.map(() => new Map<number, number>());
   const perStt = new Map<number, Map<number, number>>();
   let packets = 0;
   let other = 0;
@@ -317,15 +317,18 @@ export function runCount(file: string, o: CommonOptions): number {
         if (!m) perStt.set(hi, (m = new Map()));
         m.set(dec.tunnelId, (m.get(dec.tunnelId) ?? 0) + 1);
       } else if (t >= 1 && t <= 5) {
-        const k = t * 4294967296 + dec.tunnelId;
-        perId.set(k, (perId.get(k) ?? 0) + 1);
+        const m = perId[t]!;
+        const id = dec.tunnelId;
+        m.set(id, (m.get(id) ?? 0) + 1);
       }
     }
   } finally {
     cur.close();
   }
   const ids: Array<[string, number]> = [];
-  for (const [k, v] of perId) ids.push([`${TUNNEL_NAMES[Math.floor(k / 4294967296)]} ${k % 4294967296}`, v]);
+  perId.forEach((m, t) => {
+    for (const [id, v] of m) ids.push([`${TUNNEL_NAMES[t]} ${id}`, v]);
+  });
   for (const [hi, m] of perStt) for (const [lo, v] of m) ids.push([`stt 0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}`, v]);
   ids.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const lines = [`${packets} packets`];
