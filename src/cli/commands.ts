@@ -17,7 +17,7 @@ import { formatIpv4, formatIpv6 } from '../net/bytes.js';
 import { SttReassembler } from '../stt/reassembly.js';
 import { IpReassembler } from '../walk/ipfrag.js';
 import { packetJson, packetLine, packetWarnings } from '../walk/format.js';
-import { ByteSink, FastLine } from './fastline.js';
+import { ByteSink, FastLine, fnv1a } from './fastline.js';
 import { writeStdout } from './stdout.js';
 import type { DecodedLayer } from '../walk/layers.js';
 import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, walkPacket, type LinkStart, type PacketDecode, type TcpTunnelKind, type UdpTunnelKind, type WalkOptions } from '../walk/walker.js';
@@ -103,13 +103,28 @@ interface Session {
   readonly registry: OptionRegistry;
 }
 
-function session(o: CommonOptions, registry: OptionRegistry): Session {
+/** The default port → tunnel maps with the `--decode-as` rules applied. */
+function portMaps(o: CommonOptions): { udpPorts: Map<number, UdpTunnelKind>; tcpPorts: Map<number, TcpTunnelKind> } {
   const udpPorts = new Map<number, UdpTunnelKind>(DEFAULT_UDP_PORTS);
   const tcpPorts = new Map<number, TcpTunnelKind>(DEFAULT_TCP_PORTS);
   for (const r of o.decodeAs) {
     if (r.proto === 'udp') udpPorts.set(r.port, r.kind as UdpTunnelKind);
     else tcpPorts.set(r.port, r.kind as TcpTunnelKind);
   }
+  return { udpPorts, tcpPorts };
+}
+
+/** A {@link CliError} naming the file when it cannot be read. */
+function mustBeReadable(file: string): void {
+  try {
+    statSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function session(o: CommonOptions, registry: OptionRegistry): Session {
+  const { udpPorts, tcpPorts } = portMaps(o);
   const ip = new IpReassembler();
   const stt = new SttReassembler();
   const base: WalkOptions = { udpPorts, tcpPorts, strict: o.strict, maxDepth: o.maxDepth, ipReassembler: ip, sttReassembler: stt };
@@ -141,11 +156,7 @@ function shift(d: PacketDecode, by: number): PacketDecode {
 }
 
 async function* records(file: string): AsyncGenerator<{ index: number; timestampNs: bigint; caplen: number; origLen: number; linkType: number; data: Uint8Array } | { error: WireError }> {
-  try {
-    statSync(file);
-  } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  mustBeReadable(file);
   let first = true;
   for await (const r of readCaptureFile(file)) {
     if ('error' in r && first) throw new CliError(`${file} is not a readable capture: ${formatWireError(r.error)}`);
@@ -263,17 +274,8 @@ function incompleteReport(ip: IpReassembler, stt: SttReassembler): string[] {
  * and tunnel ID, and how many were malformed or need reassembly. `--type` / `--vni` filter.
  */
 export function runCount(file: string, o: CommonOptions): number {
-  try {
-    statSync(file);
-  } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const udpPorts = new Map<number, UdpTunnelKind>(DEFAULT_UDP_PORTS);
-  const tcpPorts = new Map<number, TcpTunnelKind>(DEFAULT_TCP_PORTS);
-  for (const r of o.decodeAs) {
-    if (r.proto === 'udp') udpPorts.set(r.port, r.kind as UdpTunnelKind);
-    else tcpPorts.set(r.port, r.kind as TcpTunnelKind);
-  }
+  mustBeReadable(file);
+  const { udpPorts, tcpPorts } = portMaps(o);
   const dec = new TunnelDecoder(udpPorts, tcpPorts);
   const perType = new Array<number>(TUNNEL_NAMES.length + 1).fill(0);
   // Per tunnel ID without a string or bigint per packet: one map per type keyed by the ID (a small
@@ -368,8 +370,7 @@ class FastSummary {
     const aAt = v4 ? ip + 12 : ip + 8;
     const aLen = v4 ? 8 : 32;
     for (let i = 0; i < aLen; i++) k[n++] = b[aAt + i]!;
-    let h = 0x811c9dc5;
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ k[i]!, 0x01000193);
+    const h = fnv1a(k, 0, n, 0);
     let list = this.byHash.get(h);
     let row: SummaryRow | undefined;
     if (list) {
@@ -420,11 +421,7 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
     const fastSum = !o.walker && o.type === undefined && o.vni === undefined && !o.strict && o.maxDepth >= 1 && o.summary ? new FastSummary(new FastLine(s.registry, s.udpPorts, s.tcpPorts)) : undefined;
     // The fast path renders common clean tunnel packets straight to bytes; it is off when filtering.
     const fast = !o.walker && o.type === undefined && o.vni === undefined && !o.strict && o.maxDepth >= 1 && !o.summary ? new FastLine(s.registry, s.udpPorts, s.tcpPorts) : undefined;
-    try {
-      statSync(file);
-    } catch (e) {
-      throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    mustBeReadable(file);
     const cur = new CaptureFileCursor(file);
     const p = cur.parser;
     try {

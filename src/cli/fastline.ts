@@ -251,6 +251,13 @@ export class ByteSink {
   }
 }
 
+/** 32-bit FNV-1a of `b[start, end)`, its basis mixed with `salt` (a key's non-byte part, e.g. an offset). */
+export function fnv1a(b: Uint8Array, start: number, end: number, salt: number): number {
+  let h = 0x811c9dc5 ^ salt;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h;
+}
+
 const TRUE = piece('true');
 const FALSE = piece('false');
 
@@ -353,7 +360,7 @@ const J = {
   len4type: piece(',"length":4,"type":'),
   code: piece(',"code":'),
 };
-const TEXT_ARP = [piece(' : '), piece(' ARP who-has '), piece(' ARP reply '), piece(' ARP op '), piece(' tell ')];
+const TEXT_ARP = [piece(' ARP who-has '), piece(' ARP reply '), piece(' ARP op '), piece(' tell ')];
 const TEXT_TYPE = piece(' type ');
 const TEXT_GBP = piece(' gbp ');
 const TEXT_NP = piece(' next-proto ');
@@ -381,8 +388,6 @@ export class FastLine {
   private s = 0;
   private ip = 0;
   private l4 = 0;
-  private ipEnd = 0;
-  private udpStatus = 0;
   private t = 0;
   private tOff = 0;
   private inner = 0;
@@ -391,7 +396,6 @@ export class FastLine {
   private iProto = 0;
   private il4 = 0;
   private il4Kind = L4_NONE;
-  private il4Status = 0;
   private optText: Uint8Array = EMPTY;
   private optJson: Uint8Array = EMPTY;
   /** The Geneve options of the last accepted packet (undefined without options). */
@@ -454,8 +458,7 @@ export class FastLine {
    */
   private geneveOptions(b: Uint8Array, t: number, end: number, rel: number): OptionEntry {
     const n = 8 + (b[t]! & 63) * 4;
-    let h = 0x811c9dc5 ^ rel;
-    for (let i = t; i < t + n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    const h = fnv1a(b, t, t + n, rel);
     const hit = this.optCache.get(h);
     if (hit && hit.rel === rel && hit.bytes.length === n) {
       let same = true;
@@ -525,7 +528,6 @@ export class FastLine {
     this.s = s;
     this.ip = ip;
     this.l4 = l4;
-    this.ipEnd = ipEnd;
     this.t = t;
     this.tOff = d.tunnelOffset;
     this.optText = EMPTY;
@@ -540,8 +542,6 @@ export class FastLine {
     } else {
       const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
       if (l4 + ulen !== end) return false;
-      const ck = (b[l4 + 6]! << 8) | b[l4 + 7]!;
-      this.udpStatus = ck === 0 ? 0 : l4ChecksumValid(b, ip, 17, l4, end) ? 1 : 2;
       const tOff = d.tunnelOffset;
       if (t === TUNNEL_VXLAN_GPE) {
         // Ethernet payload (P set, Next Protocol 3) only.
@@ -602,8 +602,6 @@ export class FastLine {
       const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
       if (ulen < 8 || ulen > avail) return false;
       if (this.udpTunnel[(b[l4 + 2]! << 8) | b[l4 + 3]!] || this.udpTunnel[(b[l4]! << 8) | b[l4 + 1]!]) return false;
-      const ck = (b[l4 + 6]! << 8) | b[l4 + 7]!;
-      this.il4Status = ck === 0 ? 0 : l4ChecksumValid(b, ip, 17, l4, l4 + ulen) ? 1 : 2;
       this.il4Kind = L4_UDP;
       return true;
     }
@@ -707,15 +705,15 @@ export class FastLine {
     if (this.iEt === 0x0806) {
       const op = (b[iip + 6]! << 8) | b[iip + 7]!;
       out.pos--; // "ARP ..." follows the MACs after one space
-      if (op === 1) out.put(TEXT_ARP[1]!);
-      else if (op === 2) out.put(TEXT_ARP[2]!);
+      if (op === 1) out.put(TEXT_ARP[0]!);
+      else if (op === 2) out.put(TEXT_ARP[1]!);
       else {
-        out.put(TEXT_ARP[3]!);
+        out.put(TEXT_ARP[2]!);
         out.dec(op);
         out.put(T_SP);
       }
       out.ipv4(b, iip + 24);
-      out.put(TEXT_ARP[4]!);
+      out.put(TEXT_ARP[3]!);
       out.ipv4(b, iip + 14);
     } else {
       const iv4 = this.iEt === 0x0800;
@@ -752,9 +750,9 @@ export class FastLine {
     this.ethJson(out, b, s, 0);
     const ip = this.ip;
     const l4 = this.l4;
-    this.ipJson(out, b, ip, b[ip]! >>> 4 === 4, this.ipEnd);
+    this.ipJson(out, b, ip, b[ip]! >>> 4 === 4);
     if (t === TUNNEL_STT) this.tcpJson(out, b, l4);
-    else if (t !== TUNNEL_NVGRE) this.udpJson(out, b, l4, this.udpStatus);
+    else if (t !== TUNNEL_NVGRE) this.udpJson(out, b, l4, ip);
     const tOff = this.tOff;
     const f = b[tOff]!;
     const vni = (b[tOff + 4]! << 16) | (b[tOff + 5]! << 8) | b[tOff + 6]!;
@@ -864,14 +862,14 @@ export class FastLine {
     } else {
       const iv4 = this.iEt === 0x0800;
       const il4 = this.il4;
-      this.ipJson(out, b, iip, iv4, iv4 ? iip + ((b[iip + 2]! << 8) | b[iip + 3]!) : iip + 40 + ((b[iip + 4]! << 8) | b[iip + 5]!));
+      this.ipJson(out, b, iip, iv4);
       const k = this.il4Kind;
       if (k === L4_ICMP) {
         out.put(this.iProto === 1 ? this.at(AT_ICMP, J.icmp, J.len4type, il4 - s) : this.at(AT_ICMPV6, J.icmpv6, J.len4type, il4 - s));
         out.dec(b[il4]!);
         out.put(J.code);
         out.dec(b[il4 + 1]!);
-      } else if (k === L4_UDP) this.udpJson(out, b, il4, this.il4Status);
+      } else if (k === L4_UDP) this.udpJson(out, b, il4, iip);
       else this.tcpJson(out, b, il4);
     }
     out.put(J.close);
@@ -898,7 +896,7 @@ export class FastLine {
     out.dec((b[e + 12]! << 8) | b[e + 13]!);
   }
 
-  private ipJson(out: ByteSink, b: Uint8Array, ip: number, v4: boolean, _end: number): void {
+  private ipJson(out: ByteSink, b: Uint8Array, ip: number, v4: boolean): void {
     const s = this.s;
     if (v4) {
       out.put(this.at(AT_IPV4, J.ipv4, J.ipv4Len, ip - s));
@@ -932,7 +930,13 @@ export class FastLine {
     }
   }
 
-  private udpJson(out: ByteSink, b: Uint8Array, u: number, status: number): void {
+  /**
+   * The UDP layer; its checksum status is verified here, not in the scan (the text line does not show
+   * it). The scan checked that the datagram lies whole in the frame.
+   */
+  private udpJson(out: ByteSink, b: Uint8Array, u: number, ip: number): void {
+    const ulen = (b[u + 4]! << 8) | b[u + 5]!;
+    const status = ((b[u + 6]! << 8) | b[u + 7]!) === 0 ? 0 : l4ChecksumValid(b, ip, 17, u, u + ulen) ? 1 : 2;
     out.put(this.at(AT_UDP, J.udp, J.udpLen, u - this.s));
     out.dec((b[u]! << 8) | b[u + 1]!);
     out.put(J.dstPort);
