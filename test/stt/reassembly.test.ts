@@ -11,23 +11,13 @@ import {
   type SttPushResult,
 } from '../../src/stt/index.js';
 import { STT_BASIC_SEGMENTS, STT_MALFORMED_SEGMENTS, type SttCapturedSegment } from '../fixtures/stt.js';
+// Deterministic filler (xorshift32) so 64 KiB frames cost no fast-check generation time.
+import { fill } from '../offload/util.js';
 
 const KEY = '198.51.100.1>198.51.100.2';
 const noDrops = (): Record<SttDropReason, number> => Object.fromEntries(STT_DROP_REASONS.map((r) => [r, 0])) as Record<SttDropReason, number>;
 const drops = (d: Partial<Record<SttDropReason, number>>) => ({ ...noDrops(), ...d });
 
-/** Deterministic filler (xorshift32) so 64 KiB frames cost no fast-check generation time. */
-function frameBytes(len: number, seed: number): Uint8Array {
-  const b = new Uint8Array(len);
-  let x = seed | 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 /** Cut `[0, len)` at the given points into `[start, end)` segments. */
 function cut(len: number, points: readonly number[]): [number, number][] {
   const p = [...new Set(points.filter((x) => x > 0 && x < len))].sort((a, b) => a - b);
@@ -122,7 +112,7 @@ describe('STT reassembly of the captures', () => {
 });
 
 describe('STT reassembler rules', () => {
-  const frame = frameBytes(1000, 7);
+  const frame = fill(1000, 7);
   it('in order, with duplicates and identical overlaps', () => {
     const r = new SttReassembler();
     expect(r.push(KEY, 1, 1000, 0, frame.subarray(0, 400), 0)).toEqual({ status: 'pending' });
@@ -177,7 +167,7 @@ describe('STT reassembler rules', () => {
   });
   it('frames are keyed on (key, frameId)', () => {
     const r = new SttReassembler();
-    const other = frameBytes(1000, 99);
+    const other = fill(1000, 99);
     r.push('a>b', 5, 1000, 0, frame.subarray(0, 500), 0);
     r.push('c>d', 5, 1000, 0, other.subarray(0, 500), 0);
     r.push('a>b', 6, 1000, 500, other.subarray(500), 0);
@@ -269,7 +259,7 @@ function expectCompletesLast(results: SttPushResult[], frame: Uint8Array): void 
 
 describe('STT reassembly properties (64 KiB frames)', () => {
   test.prop([fc.integer(), cutsArb], { numRuns: 40 })('in order', (seed, points) => {
-    const frame = frameBytes(FRAME_LEN, seed);
+    const frame = fill(FRAME_LEN, seed);
     const segs = cut(FRAME_LEN, points);
     const r = new SttReassembler();
     const res = pushAll(r, 7, frame, segs);
@@ -289,7 +279,7 @@ describe('STT reassembly properties (64 KiB frames)', () => {
     { numRuns: 40 },
   )('shuffled (any permutation)', (seed, [segs, shuffled]) => {
     expect(shuffled).toHaveLength(segs.length);
-    const frame = frameBytes(FRAME_LEN, seed);
+    const frame = fill(FRAME_LEN, seed);
     const r = new SttReassembler();
     expectCompletesLast(pushAll(r, 8, frame, shuffled), frame);
   });
@@ -303,12 +293,12 @@ describe('STT reassembly properties (64 KiB frames)', () => {
     ],
     { numRuns: 40 },
   )('shuffled, with duplicates and a second overlapping cut of the same bytes', (seed, p1, p2, dupPicks, shuffleSeed) => {
-    const frame = frameBytes(FRAME_LEN, seed);
+    const frame = fill(FRAME_LEN, seed);
     const a = cut(FRAME_LEN, p1);
     const b = cut(FRAME_LEN, p2);
     const all = [...a, ...b, ...dupPicks.map(([i]) => a[i % a.length]!)];
     // Deterministic shuffle from the seed (Fisher–Yates over xorshift bytes).
-    const rnd = frameBytes(all.length * 4, shuffleSeed);
+    const rnd = fill(all.length * 4, shuffleSeed);
     for (let i = all.length - 1; i > 0; i--) {
       const j = (((rnd[4 * i]! << 16) | (rnd[4 * i + 1]! << 8) | rnd[4 * i + 2]!) % (i + 1)) >>> 0;
       [all[i], all[j]] = [all[j]!, all[i]!];
@@ -327,7 +317,7 @@ describe('STT reassembly properties (64 KiB frames)', () => {
   test.prop([fc.integer(), cutsArb.filter((p) => cut(FRAME_LEN, p).length >= 2), fc.nat()], { numRuns: 40 })(
     'with a segment lost the frame stays pending, then times out and is counted',
     (seed, points, lostPick) => {
-      const frame = frameBytes(FRAME_LEN, seed);
+      const frame = fill(FRAME_LEN, seed);
       const segs = cut(FRAME_LEN, points);
       const lost = lostPick % segs.length;
       const r = new SttReassembler();
@@ -357,7 +347,7 @@ const hostileArb = fc.record({
   fill: fc.integer({ min: 0, max: 255 }),
   dt: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: 100 }) }, { weight: 1, arbitrary: fc.constant(31_000) }),
 });
-const TRUTH = frameBytes(0x1ffff + 3000, 12345);
+const TRUTH = fill(0x1ffff + 3000, 12345);
 const floodTotals = noDrops();
 const floodFigures = { pushes: 0, peakBytes: 0, peakFrames: 0, goodFramesCompleted: 0 };
 
@@ -390,7 +380,7 @@ describe('STT reassembly under hostile floods', () => {
         expect(st.bufferedBytes).toBeGreaterThanOrEqual(pend.reduce((n, p) => n + p.frameLength + 2 * STT_RANGE_COST, 0));
       }
       for (const k of STT_DROP_REASONS) floodTotals[k] += r.stats().dropped[k];
-      const good = frameBytes(FRAME_LEN, seed);
+      const good = fill(FRAME_LEN, seed);
       const res = pushAll(r, 0xfeedbeef, good, cut(FRAME_LEN, [1448, 2896, 4344, 30000, 60000]), now);
       expectCompletesLast(res, good);
       floodFigures.goodFramesCompleted++;
@@ -414,12 +404,12 @@ describe('STT reassembly under hostile floods', () => {
     const st = r.stats();
     expect(st.pending).toBe(Math.floor(max / (FRAME_LEN + 2 * STT_RANGE_COST)));
     expect(st.dropped['memory-limit']).toBe(2000 - st.pending);
-    const good = frameBytes(FRAME_LEN, 1);
+    const good = fill(FRAME_LEN, 1);
     expectCompletesLast(pushAll(r, 1_000_000, good, cut(FRAME_LEN, [9000, 18000, 27000])), good);
   });
   it('a conflicting-overlap flood on one frame id never completes a corrupted frame', () => {
     const r = new SttReassembler({ maxBytes: 200_000 });
-    const frame = frameBytes(5000, 3);
+    const frame = fill(5000, 3);
     for (let i = 0; i < 500; i++) {
       const junk = new Uint8Array(100).fill(i & 0xff);
       const res = r.push(KEY, 42, 5000, (i * 37) % 4900, junk, 0);
