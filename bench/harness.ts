@@ -58,10 +58,15 @@ export async function runSuite(s: Suite, timeMs = 400): Promise<Row[]> {
     // Each case gets its own compiled batch loop (as benchmark.js compiles each test): a loop shared
     // by every case would see every case's function at one call site, stop inlining any of them, and
     // charge each the same call overhead.
-    const loop = new Function('fn', 'batch', 'return function batchLoop() { let acc = 0; for (let i = 0; i < batch; i++) acc += fn(); return acc; };')(c.fn, batch) as () => number;
-    bench.add(c.name, () => {
-      sink += loop();
-    });
+    // The source names the case: V8 caches compiled `new Function` code by its source text, and
+    // identical sources would share one feedback vector (one call site seeing every case's function).
+    // The per-sample wrapper that tinybench times is compiled the same way, for the same reason.
+    const tag = JSON.stringify(`${s.name}/${c.name}`).replace(/\*\//g, '');
+    const loop = new Function('fn', 'batch', `/* ${tag} */ return function batchLoop() { let acc = 0; for (let i = 0; i < batch; i++) acc += fn(); return acc; };`)(c.fn, batch) as () => number;
+    const sample = new Function('loop', 'add', `/* ${tag} */ return function sample() { add(loop()); };`)(loop, (x: number) => {
+      sink += x;
+    }) as () => void;
+    bench.add(c.name, sample);
   }
   await bench.run();
   const ns = new Map<string, number>();
