@@ -97,7 +97,7 @@ export class CaptureFileCursor {
   private closed = false;
 
   constructor(path: string, opts: ReadCaptureFileOptions = {}) {
-    const chunkSize = opts.chunkSize ?? 4 << 20;
+    const chunkSize = opts.chunkSize ?? 1 << 20;
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
     this.parser = new CaptureParser(opts);
     this.buf = new Uint8Array(chunkSize);

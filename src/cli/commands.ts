@@ -19,20 +19,12 @@ import { IpReassembler } from '../walk/ipfrag.js';
 import { packetJson, packetLine, packetWarnings } from '../walk/format.js';
 import { ByteSink, FastLine, fnv1a } from './fastline.js';
 import { writeStdout } from './stdout.js';
+import { CliError, mustBeReadable, portMaps, usageExit, type CommonOptions } from './common.js';
+
+export { CliError, type CommonOptions } from './common.js';
 import type { DecodedLayer } from '../walk/layers.js';
 import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, walkPacket, type LinkStart, type PacketDecode, type TcpTunnelKind, type UdpTunnelKind, type WalkOptions } from '../walk/walker.js';
 
-/** Options shared by `decode` and `decap`. */
-export interface CommonOptions {
-  type?: string;
-  vni?: bigint;
-  decodeAs: Array<{ proto: 'udp' | 'tcp'; port: number; kind: string }>;
-  strict: boolean;
-  maxDepth: number;
-  progress: boolean;
-  /** User option definitions (`--registry FILE`, JSON or a JS module). */
-  registry?: string;
-}
 
 /**
  * The option registry for a run: the built-ins plus `--registry FILE`. A `.json` file holds a
@@ -59,15 +51,6 @@ export async function loadRegistry(file: string | undefined): Promise<OptionRegi
   }
 }
 
-/** A usage or I/O problem that ends the run with exit status 2 and a one-line message. */
-export class CliError extends Error {}
-
-/** Exit status 2 with a one-line message for a {@link CliError}; anything else is a bug and propagates. */
-function usageExit(e: unknown): number {
-  if (!(e instanceof CliError)) throw e;
-  process.stderr.write(`tunnelwire: ${e.message}\n`);
-  return 2;
-}
 
 const TUNNELS = new Set(['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt']);
 
@@ -103,25 +86,6 @@ interface Session {
   readonly registry: OptionRegistry;
 }
 
-/** The default port → tunnel maps with the `--decode-as` rules applied. */
-function portMaps(o: CommonOptions): { udpPorts: Map<number, UdpTunnelKind>; tcpPorts: Map<number, TcpTunnelKind> } {
-  const udpPorts = new Map<number, UdpTunnelKind>(DEFAULT_UDP_PORTS);
-  const tcpPorts = new Map<number, TcpTunnelKind>(DEFAULT_TCP_PORTS);
-  for (const r of o.decodeAs) {
-    if (r.proto === 'udp') udpPorts.set(r.port, r.kind as UdpTunnelKind);
-    else tcpPorts.set(r.port, r.kind as TcpTunnelKind);
-  }
-  return { udpPorts, tcpPorts };
-}
-
-/** A {@link CliError} naming the file when it cannot be read. */
-function mustBeReadable(file: string): void {
-  try {
-    statSync(file);
-  } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 function session(o: CommonOptions, registry: OptionRegistry): Session {
   const { udpPorts, tcpPorts } = portMaps(o);
@@ -268,81 +232,6 @@ function incompleteReport(ip: IpReassembler, stt: SttReassembler): string[] {
   return lines;
 }
 
-/**
- * `tunnelwire decode --count FILE`: the hot path. Every Ethernet record goes through the
- * non-allocating {@link TunnelDecoder} (no layer objects, no reassembly); prints packets per tunnel type
- * and tunnel ID, and how many were malformed or need reassembly. `--type` / `--vni` filter.
- */
-export function runCount(file: string, o: CommonOptions): number {
-  mustBeReadable(file);
-  const { udpPorts, tcpPorts } = portMaps(o);
-  const dec = new TunnelDecoder(udpPorts, tcpPorts);
-  const perType = new Array<number>(TUNNEL_NAMES.length + 1).fill(0);
-  // Per tunnel ID without a string or bigint per packet: one map per type keyed by the ID (a small
-  // integer key, no heap number), and STT by the Context ID's high then low 32 bits.
-  const perId = TUNNEL_NAMES.map(() => new Map<number, number>());
-  const perStt = new Map<number, Map<number, number>>();
-  let packets = 0;
-  let other = 0;
-  let errors = 0;
-  const wantType = o.type === undefined ? -2 : TUNNEL_NAMES.indexOf(o.type as (typeof TUNNEL_NAMES)[number]);
-  const wantHigh = o.vni === undefined ? -1 : Number((o.vni >> 32n) & 0xffffffffn);
-  const wantLow = o.vni === undefined ? -1 : Number(o.vni & 0xffffffffn);
-  const wantWide = o.vni !== undefined && o.vni > 0xffffffffn;
-  const cur = new CaptureFileCursor(file);
-  const p = cur.parser;
-  try {
-    for (let st = cur.next(); ; st = cur.next()) {
-      if (st === 0) break;
-      if (st === -1) {
-        if (packets === 0) throw new CliError(`${file} is not a readable capture: ${formatWireError(p.error!)}`);
-        process.stderr.write(`tunnelwire: capture error: ${formatWireError(p.error!)}\n`);
-        errors++;
-        break;
-      }
-      packets++;
-      if (p.recLinkType !== LINKTYPE_ETHERNET) {
-        other++;
-        continue;
-      }
-      const t = dec.decodeAt(p.recBytes, p.recStart, p.recStart + p.recCaplen);
-      if (t === TUNNEL_ERROR) {
-        errors++;
-        continue;
-      }
-      if (wantType !== -2 && t !== wantType) continue;
-      if (wantLow !== -1 && (dec.tunnelId !== wantLow || (t === 6 ? dec.tunnelIdHigh !== wantHigh : wantWide))) continue;
-      perType[t]!++;
-      if (t === 6) {
-        const hi = dec.tunnelIdHigh;
-        let m = perStt.get(hi);
-        if (!m) perStt.set(hi, (m = new Map()));
-        m.set(dec.tunnelId, (m.get(dec.tunnelId) ?? 0) + 1);
-      } else if (t >= 1 && t <= 5) {
-        const m = perId[t]!;
-        const id = dec.tunnelId;
-        m.set(id, (m.get(id) ?? 0) + 1);
-      }
-    }
-  } finally {
-    cur.close();
-  }
-  const ids: Array<[string, number]> = [];
-  perId.forEach((m, t) => {
-    for (const [id, v] of m) ids.push([`${TUNNEL_NAMES[t]} ${id}`, v]);
-  });
-  for (const [hi, m] of perStt) for (const [lo, v] of m) ids.push([`stt 0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}`, v]);
-  ids.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const lines = [`${packets} packets`];
-  TUNNEL_NAMES.forEach((n, i) => {
-    if (perType[i]) lines.push(`${n.padEnd(17)} ${String(perType[i]).padStart(10)}`);
-  });
-  for (const [k, v] of ids) lines.push(`  ${k.padEnd(30)} ${String(v).padStart(10)}`);
-  if (other) lines.push(`${'not ethernet'.padEnd(17)} ${String(other).padStart(10)}`);
-  lines.push(`${'malformed'.padEnd(17)} ${String(errors).padStart(10)}`);
-  process.stdout.write(lines.join('\n') + '\n');
-  return 0;
-}
 
 /**
  * `--summary` without the walker for the packets {@link FastLine} takes (clean, common tunnel packets):
@@ -411,7 +300,6 @@ class FastSummary {
 /** `tunnelwire decode FILE`. @returns the exit status. */
 export async function runDecode(file: string, o: CommonOptions & { json: boolean; summary: boolean; count?: boolean; walker?: boolean }): Promise<number> {
   try {
-    if (o.count) return runCount(file, o);
     const s = session(o, await loadRegistry(o.registry));
     const bar = await progressBar(o, file);
     const rows = new Map<string, SummaryRow>();

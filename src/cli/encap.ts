@@ -28,7 +28,7 @@ function fillL4Checksum(b: Uint8Array, ip: number, proto: number, l4: number): v
   const c = ~fold(onesSum(b, l4, b.length) + pseudoHeaderSum(b, ip, proto, b.length - l4)) & 0xffff;
   put16(b, at, proto === 17 && c === 0 ? 0xffff : c);
 }
-import { CliError } from './commands.js';
+import { CliError } from './common.js';
 
 /** Options of `encap`. */
 export interface EncapOptions {

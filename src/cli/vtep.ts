@@ -9,7 +9,7 @@ import { Datapath } from '../port/datapath.js';
 import { createUdpTransport } from '../port/node.js';
 import { parseOptionText } from '../tlv/registry.js';
 import type { GeneveOption } from '../geneve/fields.js';
-import { CliError } from './commands.js';
+import { CliError } from './common.js';
 
 /** Options of `vtep`. */
 export interface VtepOptions {
