@@ -30,6 +30,19 @@ function runSuiteForked(name: string): { rows: Row[]; notes: string[] } {
   return JSON.parse(last) as { rows: Row[]; notes: string[] };
 }
 
+/** Per case, the row with the median ns/op over the forks; ratios against the baseline's median. */
+function medianRows(forks: Row[][], baseline: string): Row[] {
+  const med = (name: string): Row => {
+    const rs = forks.map((f) => f.find((r) => r.name === name)!).sort((a, b) => a.nsPerOp - b.nsPerOp);
+    return rs[(rs.length - 1) >> 1]!;
+  };
+  const base = med(baseline).nsPerOp;
+  return forks[0]!.map((r) => {
+    const m = med(r.name);
+    return { ...m, ratio: m.nsPerOp / base };
+  });
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--suite') {
     const s = allSuites().find((x) => x.name === process.argv[3]);
@@ -43,8 +56,13 @@ async function main(): Promise<void> {
   const suites: Suite[] = allSuites().filter((s) => s.name.includes(filter));
   const md: string[] = [];
   for (const s of suites) {
-    const { rows, notes } = runSuiteForked(s.name);
-    md.push(rowsMarkdown({ ...s, notes }, rows));
+    // Three forks, the median of each case: one process's figures move by 10-20% with where the JIT
+    // happened to place its code (JMH forks for the same reason).
+    const forks = [1, 2, 3].map(() => runSuiteForked(s.name));
+    const rows = medianRows(forks.map((f) => f.rows), s.baseline);
+    const m = rowsMarkdown({ ...s, notes: forks[0]!.notes }, rows);
+    console.log(`\n(median of ${forks.length} processes)\n${m}`);
+    md.push(m);
   }
   if (!filter || 'alloc'.includes(filter) || filter === 'alloc') {
     const lines = ['## alloc/10M-decodes', '', ...allocationFigures()];
@@ -61,7 +79,8 @@ async function main(): Promise<void> {
     `Machine: ${machine}.`,
     '',
     'Each case runs many operations per sample (tinybench) and checks its own result; ratios compare with the',
-    "suite's baseline measured in the same run. Each suite runs in its own process; each case in its own compiled loop.",
+    "suite's baseline measured in the same run. Each suite runs in three processes of its own and each figure is the median of",
+    'the three; each case runs in its own compiled loop.',
     '',
     ...md.flatMap((m) => [m, '']),
   ].join('\n');
