@@ -1,5 +1,7 @@
 /** Helpers shared by the offload tests (independent of src/: a naive RFC 1071 sum, deterministic bytes). */
 
+import { fakePacket } from '../capture/util.js';
+
 /** Naive RFC 1071 §1 sum over concatenated parts: 16-bit big-endian words with end-around carry. */
 export function naiveSum(parts: ArrayLike<number>[]): number {
   const all: number[] = [];
@@ -23,15 +25,5 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** `len` deterministic pseudo-random bytes (xorshift32 from `seed`). */
-export function fill(len: number, seed: number): Uint8Array {
-  const b = new Uint8Array(len);
-  let x = seed | 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+/** `len` deterministic pseudo-random bytes from `seed`: the capture tests' generator (xorshift32). */
+export const fill: (len: number, seed: number) => Uint8Array = fakePacket;
