@@ -18,27 +18,39 @@
  */
 import { CHECKSUM_SIMD_WASM_HEX } from './checksum-simd.wasm.js';
 
-/** Is this runtime little-endian (every mainstream one is)? */
+/** Is this runtime little-endian (every mainstream one is)? The word path is used only if so. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Ranges shorter than this use the byte loop (a typed-array view costs more than it saves). */
-const WORD_PATH_MIN = 32;
-/** Whole views from this length go to the SIMD module when it is available. */
-const SIMD_MIN_VIEW = 256;
-/** Sub-ranges from this length go to the SIMD module (a `subarray` for the copy costs ~35 ns). */
-const SIMD_MIN_RANGE = 1024;
-/** A range is copied with the rest of its view (no `subarray`) when the view is at most this much longer. */
-const SIMD_SLACK = 1024;
-/** Bytes summed per call into the module: its one 64 KiB page. Even, so chunks keep the byte parity. */
-const SIMD_CHUNK = 65536;
-/** Words summed before folding the double accumulator (well under 2^53 / 2^32). */
-const FOLD_EVERY_WORDS = 1 << 20;
+
+// Thresholds as a const enum, so that they compile to literals: module-level constants are loads
+// from the module's context in optimised code, one more load each on the 64-byte path.
+const enum C {
+  /** Ranges shorter than this use the byte loop (a typed-array view costs more than it saves). */
+  WordPathMin = 32,
+  /** Whole views from this length go to the SIMD module when it is available. */
+  SimdMinView = 256,
+  /** Sub-ranges from this length go to the SIMD module (a `subarray` for the copy costs ~35 ns). */
+  SimdMinRange = 1024,
+  /** A range is copied with the rest of its view (no `subarray`) when the view is at most this much longer. */
+  SimdSlack = 1024,
+  /** Bytes summed per call into the module: its one 64 KiB page. Even, so chunks keep the byte parity. */
+  SimdChunk = 65536,
+  /** Words summed before folding the double accumulator (well under 2^53 / 2^32). */
+  FoldEveryWords = 1 << 20,
+}
+
+/** State of the SIMD module: not tried yet, ready, or unavailable here. */
+const enum Simd {
+  Untried = 0,
+  Ready = 1,
+  None = 2,
+}
 
 // Cache of the last view seen: in Node 20 the `buffer` and `byteOffset` getters cost 10-16 ns each,
 // as much as summing 64 bytes, and a datapath reuses the same buffers packet after packet. The word
 // view over its buffer is built on first use (NO_WORDS until then). One constant object rather than
 // module-level `let`s: V8 loads each of those with a check, about 2 ns apiece at 64 bytes.
 const NO_WORDS: Uint32Array = new Uint32Array(0);
-const cache = { view: null as Uint8Array | null, offset: 0, buffer: null as ArrayBufferLike | null, words: NO_WORDS };
+const cache = { view: null as Uint8Array | null, offset: 0, buffer: null as ArrayBufferLike | null, words: NO_WORDS, simd: Simd.Untried as Simd };
 
 /** Point the cache at `b`: its byte offset and buffer (the word view is built when wordSum needs it). */
 function cacheView(b: Uint8Array): void {
@@ -76,9 +88,9 @@ export function onesSum(b: Uint8Array, start = 0, end = b.length, initial = 0): 
 /** onesSum without default arguments (what internetChecksum calls: less bytecode for V8 to inline). */
 function sumRange(b: Uint8Array, start: number, end: number, initial: number): number {
   const len = end - start;
-  if (len < WORD_PATH_MIN || !LITTLE_ENDIAN) return sumBytes(b, start, end, initial);
+  if (len < C.WordPathMin) return sumBytes(b, start, end, initial);
   if (b !== cache.view) cacheView(b);
-  if (len >= SIMD_MIN_VIEW && simdState !== SIMD_NONE) {
+  if (len >= C.SimdMinView && cache.simd !== Simd.None) {
     const s = simdSum(b, start, end, len, initial);
     if (s >= 0) return s;
   }
@@ -99,16 +111,15 @@ function wordSum(b: Uint8Array, start: number, end: number, initial: number): nu
   const stop = abs + (end - start);
   let j = abs >>> 2;
   const jEnd = stop >>> 2;
-  if ((stop + 3) >>> 2 > w.length || jEnd - j > FOLD_EVERY_WORDS) return wordSumOther(b, start, end, initial);
+  if ((stop + 3) >>> 2 > w.length || jEnd - j > C.FoldEveryWords) return wordSumOther(b, start, end, initial);
   // Kept small (in bytecode) so that V8 inlines it, with onesSum, into the caller: short ranges are
   // common (headers, small packets) and a call would cost as much as the sum.
   let a0 = -(w[j]! & ((1 << ((abs & 3) << 3)) - 1)); // bytes of the first word before `start`
   let a1 = (stop & 3) === 0 ? 0 : w[jEnd]! & ((1 << ((stop & 3) << 3)) - 1); // bytes of the last word before `end`
-  for (; j + 4 <= jEnd; j += 4) {
-    a0 += w[j]! + w[j + 1]!;
-    a1 += w[j + 2]! + w[j + 3]!;
-  }
-  for (; j < jEnd; j++) a0 += w[j]!;
+  // Eight words in one expression: V8 adds them in 64-bit integers and converts once to the double
+  // accumulator (64 B: 16.4 -> 15.1 ns against two accumulators of two words each).
+  for (; j + 8 <= jEnd; j += 8) a0 += w[j]! + w[j + 1]! + w[j + 2]! + w[j + 3]! + w[j + 4]! + w[j + 5]! + w[j + 6]! + w[j + 7]!;
+  for (; j < jEnd; j++) a1 += w[j]!;
   const s = fold32(a0 + a1); // >= 0: the first word, counted whole, holds the bytes subtracted
   return fold(((abs & 1) === 0 ? ((s & 0xff) << 8) | (s >>> 8) : s) + initial);
 }
@@ -116,13 +127,13 @@ function wordSum(b: Uint8Array, start: number, end: number, initial: number): nu
 /**
  * The cases wordSum leaves: the word view not built yet (built here, then wordSum), a buffer that
  * shrank or was detached since it was cached (summed bytewise), and ranges over 4 MiB without the
- * SIMD module (folded every FOLD_EVERY_WORDS words, the first word's bytes from `start` on kept apart
+ * SIMD module (folded every FoldEveryWords words, the first word's bytes from `start` on kept apart
  * so that nothing is subtracted from a folded sum).
  */
 function wordSumOther(b: Uint8Array, start: number, end: number, initial: number): number {
   const abs = cache.offset + start;
   const stop = abs + (end - start);
-  if (cache.words === NO_WORDS) {
+  if (cache.words === NO_WORDS && LITTLE_ENDIAN) {
     const buf = cache.buffer!;
     cache.words = new Uint32Array(buf, 0, buf.byteLength >>> 2);
     if ((stop + 3) >>> 2 <= cache.words.length) return wordSum(b, start, end, initial);
@@ -145,10 +156,6 @@ function wordSumOther(b: Uint8Array, start: number, end: number, initial: number
 // The SIMD module, instantiated synchronously on first use (318 bytes: well under the 4 KiB that
 // browsers allow on the main thread). Where WebAssembly or its SIMD proposal is missing, or a policy
 // forbids compiling, the word loop serves instead.
-const SIMD_UNTRIED = 0;
-const SIMD_READY = 1;
-const SIMD_NONE = 2;
-let simdState = SIMD_UNTRIED;
 let simdMem: Uint8Array = new Uint8Array(0);
 let simdFn: (start: number, end: number) => number = () => -1;
 
@@ -160,7 +167,7 @@ interface WasmApi {
 declare const WebAssembly: WasmApi | undefined;
 
 function simdInit(): boolean {
-  simdState = SIMD_NONE;
+  cache.simd = Simd.None;
   try {
     const hex = CHECKSUM_SIMD_WASM_HEX;
     const bytes = new Uint8Array(hex.length >>> 1);
@@ -170,8 +177,8 @@ function simdInit(): boolean {
     const inst = new api.Instance(new api.Module(bytes), {});
     simdMem = new Uint8Array((inst.exports.mem as { readonly buffer: ArrayBuffer }).buffer);
     simdFn = inst.exports.sum as (start: number, end: number) => number;
-    if (simdMem.length < SIMD_CHUNK || simdFn(0, 0) !== 0) return false;
-    simdState = SIMD_READY;
+    if (simdMem.length < C.SimdChunk || simdFn(0, 0) !== 0) return false;
+    cache.simd = Simd.Ready;
     return true;
   } catch {
     return false;
@@ -183,20 +190,20 @@ function simdInit(): boolean {
  * and folded; -1 when the module is unavailable or the range is too short for it to pay.
  */
 function simdSum(b: Uint8Array, start: number, end: number, len: number, initial: number): number {
-  if (simdState !== SIMD_READY && !simdInit()) return -1;
+  if (cache.simd !== Simd.Ready && !simdInit()) return -1;
   const mem = simdMem;
   const view = b.length;
   let s: number;
-  if (view <= SIMD_CHUNK && view - len <= Math.min(SIMD_SLACK, len)) {
+  if (view <= C.SimdChunk && view - len <= Math.min(C.SimdSlack, len)) {
     // Copy the whole view (no allocation) and sum the range where it landed.
     mem.set(b);
     s = simdFn(start, end);
-  } else if (len < SIMD_MIN_RANGE) {
+  } else if (len < C.SimdMinRange) {
     return -1;
   } else {
     s = 0;
-    for (let at = start; at < end; at += SIMD_CHUNK) {
-      const n = Math.min(SIMD_CHUNK, end - at);
+    for (let at = start; at < end; at += C.SimdChunk) {
+      const n = Math.min(C.SimdChunk, end - at);
       mem.set(b.subarray(at, at + n));
       s += simdFn(0, n);
     }
@@ -213,7 +220,7 @@ function sumBytes(b: Uint8Array, start: number, end: number, initial: number): n
   return fold(sum);
 }
 
-/** Folded sum of w[k, kEnd) (at most FOLD_EVERY_WORDS words) as 32-bit words. */
+/** Folded sum of w[k, kEnd) (at most C.FoldEveryWords words) as 32-bit words. */
 function sumWords(w: Uint32Array, k: number, kEnd: number): number {
   let a0 = 0;
   let a1 = 0;
@@ -225,10 +232,10 @@ function sumWords(w: Uint32Array, k: number, kEnd: number): number {
   return fold32(a0 + a1);
 }
 
-/** {@link sumWords} over any number of words, folding every FOLD_EVERY_WORDS. */
+/** {@link sumWords} over any number of words, folding every C.FoldEveryWords. */
 function sumManyWords(w: Uint32Array, k: number, kEnd: number): number {
   let s = 0;
-  for (; k < kEnd; k += FOLD_EVERY_WORDS) s += sumWords(w, k, Math.min(kEnd, k + FOLD_EVERY_WORDS));
+  for (; k < kEnd; k += C.FoldEveryWords) s += sumWords(w, k, Math.min(kEnd, k + C.FoldEveryWords));
   return fold(s);
 }
 
