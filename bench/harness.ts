@@ -39,6 +39,11 @@ export interface Row {
 
 let sink = 0;
 
+/** How long each case's calls run before its batch size is measured (long enough for TurboFan). */
+const CALIBRATE_WARM_MS = 50;
+/** How long the timed calibration calls run (ns). */
+const CALIBRATE_NS = 2_000_000;
+
 /** Run one suite; prints its table and returns its rows. */
 export async function runSuite(s: Suite, timeMs = 400): Promise<Row[]> {
   for (const c of s.cases) {
@@ -49,10 +54,22 @@ export async function runSuite(s: Suite, timeMs = 400): Promise<Row[]> {
   const bench = new Bench({ time: timeMs, warmupTime: 100 });
   const batches = new Map<string, number>();
   for (const c of s.cases) {
-    // Size the batch so one sample takes ~20 µs.
+    // Size the batch so one sample takes ~20 µs, from the speed of optimised code: calls are warmed
+    // up for CALIBRATE_WARM_MS first. Timed cold, the first calls run in the interpreter at 1-5 µs
+    // each, which gave batches of 4-25 operations, and the timer's ~100 ns per sample was then
+    // charged to a handful of operations (a 64-byte checksum read 20-46 ns instead of ~15).
+    const warmEnd = performance.now() + CALIBRATE_WARM_MS;
+    do sink += c.fn();
+    while (performance.now() < warmEnd);
+    let calls = 0;
+    let elapsed = 0;
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < 1000; i++) sink += c.fn();
-    const per = Number(process.hrtime.bigint() - t0) / 1000;
+    do {
+      for (let i = 0; i < 100; i++) sink += c.fn();
+      calls += 100;
+      elapsed = Number(process.hrtime.bigint() - t0);
+    } while (elapsed < CALIBRATE_NS);
+    const per = elapsed / calls;
     const batch = s.batch ?? Math.max(1, Math.min(100_000, Math.round(20_000 / Math.max(per, 0.5))));
     batches.set(c.name, batch);
     // Each case gets its own compiled batch loop (as benchmark.js compiles each test): a loop shared

@@ -21,8 +21,9 @@ function allSuites(): Suite[] {
  * inlining decisions from one frame type or buffer size do not leak into the next suite's figures.
  * The child prints its table and hands its rows back as JSON on the last line of stdout.
  */
-function runSuiteForked(name: string): { rows: Row[]; notes: string[] } {
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+function runSuiteForked(name: string, detached = false): { rows: Row[]; notes: string[] } {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name, ...(detached ? ['--detached'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`suite ${name} failed (exit ${r.status})`);
   const lines = r.stdout.trimEnd().split('\n');
   const last = lines.pop()!;
@@ -43,10 +44,28 @@ function medianRows(forks: Row[][], baseline: string): Row[] {
   });
 }
 
+/** Suites that are also measured after a detach (the checksum: its cost is typed-array loads). */
+const DETACHED_VARIANT_PREFIX = 'checksum/';
+const DETACHED_SUFFIX = ', after a buffer detach';
+
+/**
+ * Detach one ArrayBuffer (transfer it away), as a process does when it transfers buffers to a worker
+ * or when its module loader does (tsx's does). The first detach in a process invalidates V8's
+ * ArrayBuffer-detaching protector: from then on every typed-array load in optimised code also checks
+ * that its buffer is still attached. The benchmarks run without it, as a process that never detaches
+ * a buffer does; the checksum suites are measured in both states.
+ */
+function detachOneBuffer(): void {
+  const b = new ArrayBuffer(8);
+  structuredClone(b, { transfer: [b] });
+  if (b.byteLength !== 0) throw new Error('the buffer was not detached');
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--suite') {
     const s = allSuites().find((x) => x.name === process.argv[3]);
     if (!s) throw new Error(`no suite ${process.argv[3]}`);
+    if (process.argv[4] === '--detached') detachOneBuffer();
     const rows = await runSuite(s);
     console.log(`(sink ${sinkValue() & 1})`);
     console.log(JSON.stringify({ rows, notes: s.notes ?? [] }));
@@ -60,6 +79,12 @@ async function main(): Promise<void> {
     // happened to place its code (JMH forks for the same reason).
     const forks = [1, 2, 3].map(() => runSuiteForked(s.name));
     const rows = medianRows(forks.map((f) => f.rows), s.baseline);
+    if (s.name.startsWith(DETACHED_VARIANT_PREFIX)) {
+      // The same cases in processes where an ArrayBuffer has been detached (see detachOneBuffer).
+      const det = medianRows([1, 2, 3].map(() => runSuiteForked(s.name, true).rows), s.baseline);
+      const base = rows.find((r) => r.name === s.baseline)!.nsPerOp;
+      for (const r of det) if (r.name !== s.baseline) rows.push({ ...r, name: `${r.name}${DETACHED_SUFFIX}`, ratio: r.nsPerOp / base });
+    }
     const m = rowsMarkdown({ ...s, notes: forks[0]!.notes }, rows);
     console.log(`\n(median of ${forks.length} processes)\n${m}`);
     md.push(m);
