@@ -181,10 +181,10 @@ export class TunnelDecoder {
         this.bytes = b;
         this.ipOffset = start + 14;
         this.l4Offset = u;
-        if (p === 17) {
-          const r = this.udpFast(b, u, e);
+        if (p === 17 || p === 6) {
+          const r = p === 17 ? this.udpFast(b, u, e) : this.sttFast(b, u, e);
           if (r !== T.NotFast) return r;
-        } else if (p === 6 || p === 47) return p === 6 ? this.sttTunnel(b, u, e, false) : this.greTunnel(b, u, e);
+        } else if (p === 47) return this.greTunnel(b, u, e);
       }
     }
     return this.decodeGeneral(b, start, len);
@@ -205,6 +205,23 @@ export class TunnelDecoder {
     this.innerOffset = u + 16;
     this.gbpPort = k === K.Vxlan;
     return (this.tunnel = T.Vxlan);
+  }
+
+  /**
+   * STT on a tunnel port: a whole frame in one segment (no fragment offset, the frame length is the
+   * segment's payload), version 0, TCP Data Offset from 20 bytes. T.NotFast for anything else (errors,
+   * segments of a larger frame, TCP that is not STT), which decodeGeneral then takes from the start.
+   */
+  private sttFast(b: Uint8Array, t: number, end: number): number {
+    if (t + 20 > end) return T.NotFast;
+    const s = t + ((b[t + 12]! >>> 4) << 2);
+    if (s < t + 20 || s + 18 > end || ((b[t + 6]! << 8) | b[t + 7]!) !== 0 || ((b[t + 4]! << 8) | b[t + 5]!) !== end - s || b[s] !== 0) return T.NotFast;
+    if ((this.tcp[(b[t + 2]! << 8) | b[t + 3]!]! | this.tcp[(b[t]! << 8) | b[t + 1]!]!) === 0) return T.NotFast;
+    this.tunnelOffset = s;
+    this.innerEnd = end;
+    this.tunnelId = ((b[s + 12]! << 24) | (b[s + 13]! << 16) | (b[s + 14]! << 8) | b[s + 15]!) >>> 0;
+    this.innerOffset = s + 18;
+    return (this.tunnel = T.Stt);
   }
 
   /**
