@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     md.push(m);
   }
   if (!filter || 'alloc'.includes(filter) || filter === 'alloc') {
-    const lines = ['## alloc/10M-decodes', '', ...allocationFigures()];
+    const lines = ['## alloc/10M-operations', '', ...allocationFigures()];
     console.log('\n' + lines.join('\n'));
     md.push(lines.join('\n'));
   }
