@@ -126,31 +126,24 @@ function wordSum(b: Uint8Array, start: number, end: number, initial: number): nu
 
 /**
  * The cases wordSum leaves: the word view not built yet (built here, then wordSum), a buffer that
- * shrank or was detached since it was cached (summed bytewise), and ranges over 4 MiB without the
- * SIMD module (folded every FoldEveryWords words, the first word's bytes from `start` on kept apart
- * so that nothing is subtracted from a folded sum).
+ * shrank or was detached since it was cached (summed bytewise), and ranges over FoldEveryWords words
+ * (4 MiB, without the SIMD module): summed by wordSum in 4 MiB pieces, whose sums combine because
+ * each piece has an even length (RFC 1071 §2(C)).
  */
 function wordSumOther(b: Uint8Array, start: number, end: number, initial: number): number {
-  const abs = cache.offset + start;
-  const stop = abs + (end - start);
+  const stop = cache.offset + end;
   if (cache.words === NO_WORDS && LITTLE_ENDIAN) {
     const buf = cache.buffer!;
     cache.words = new Uint32Array(buf, 0, buf.byteLength >>> 2);
     if ((stop + 3) >>> 2 <= cache.words.length) return wordSum(b, start, end, initial);
   }
-  const w = cache.words;
-  if ((stop + 3) >>> 2 > w.length) {
+  if ((stop + 3) >>> 2 > cache.words.length) {
     cache.view = null;
     return sumBytes(b, start, end, initial);
   }
-  const j = abs >>> 2;
-  const jEnd = stop >>> 2;
-  const t = stop & 3;
-  const tail = t === 0 ? 0 : w[jEnd]! & ((1 << (t << 3)) - 1);
-  const first = w[j]! - (w[j]! & ((1 << ((abs & 3) << 3)) - 1));
-  let s = fold(sumManyWords(w, j + 1, jEnd) + first + tail);
-  if ((abs & 1) === 0) s = ((s & 0xff) << 8) | (s >>> 8);
-  return fold(s + initial);
+  let s = initial;
+  for (let at = start; at < end; at += C.FoldEveryWords * 4) s = wordSum(b, at, Math.min(end, at + C.FoldEveryWords * 4), s);
+  return s;
 }
 
 // The SIMD module, instantiated synchronously on first use (318 bytes: well under the 4 KiB that
@@ -218,25 +211,6 @@ function sumBytes(b: Uint8Array, start: number, end: number, initial: number): n
   let sum = initial + bytePairs(b, start, even);
   if (even < end) sum += b[even]! << 8;
   return fold(sum);
-}
-
-/** Folded sum of w[k, kEnd) (at most C.FoldEveryWords words) as 32-bit words. */
-function sumWords(w: Uint32Array, k: number, kEnd: number): number {
-  let a0 = 0;
-  let a1 = 0;
-  for (; k + 8 <= kEnd; k += 8) {
-    a0 += w[k]! + w[k + 1]! + w[k + 2]! + w[k + 3]!;
-    a1 += w[k + 4]! + w[k + 5]! + w[k + 6]! + w[k + 7]!;
-  }
-  for (; k < kEnd; k++) a0 += w[k]!;
-  return fold32(a0 + a1);
-}
-
-/** {@link sumWords} over any number of words, folding every C.FoldEveryWords. */
-function sumManyWords(w: Uint32Array, k: number, kEnd: number): number {
-  let s = 0;
-  for (; k < kEnd; k += C.FoldEveryWords) s += sumWords(w, k, Math.min(kEnd, k + C.FoldEveryWords));
-  return fold(s);
 }
 
 /** Fold a sum of 32-bit words (< 2^53) to 16 bits. */
