@@ -135,8 +135,8 @@ export class ByteSink {
       }
       return;
     }
-    if (n > 0x7fffffff) {
-      this.text(String(n));
+    if (n > 0xffffffff) {
+      this.text(String(n)); // rare: 32-bit fields (STT frame-id, TCP seq/ack, NVGRE key) stay below
       return;
     }
     const digits = n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;

@@ -135,3 +135,18 @@ describe('the built CLI: decode (text, --json, --summary) = the same with --walk
     }
   });
 });
+
+describe('ByteSink.dec', () => {
+  const n = fc.oneof(fc.nat(0xffff), fc.integer({ min: 0x7fff_ff00, max: 0x1_0000_00ff }), fc.nat(0xffffffff), fc.maxSafeNat());
+  test.prop([fc.array(n, { maxLength: 40 })])('writes every integer below 2^53 as String() does', (xs) => {
+    const chunks: Uint8Array[] = [];
+    const sink = new ByteSink((c) => chunks.push(c.slice()), 1 << 12);
+    for (const x of xs) {
+      sink.room(20);
+      sink.dec(x);
+      sink.text(' ');
+    }
+    sink.flush();
+    expect(chunks.map((c) => dec.decode(c)).join('')).toBe(xs.map((x) => `${x} `).join(''));
+  });
+});
