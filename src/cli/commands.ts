@@ -12,7 +12,7 @@ import { formatWireError, type WireError } from '../net/errors.js';
 import { EtherType } from '../net/ethernet.js';
 import { linkLayerInfo, LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../capture/linktype.js';
 import { CaptureFileCursor, readCaptureFile, PcapFileWriter } from '../capture/node.js';
-import { TUNNEL_ERROR, TUNNEL_NAMES, TUNNEL_NVGRE, TUNNEL_STT, TunnelDecoder } from '../walk/fast.js';
+import { TUNNEL_NAMES, TUNNEL_NVGRE, TUNNEL_STT } from '../walk/fast.js';
 import { formatIpv4, formatIpv6 } from '../net/bytes.js';
 import { SttReassembler } from '../stt/reassembly.js';
 import { IpReassembler } from '../walk/ipfrag.js';
@@ -23,7 +23,7 @@ import { CliError, mustBeReadable, portMaps, usageExit, type CommonOptions } fro
 
 export { CliError, type CommonOptions } from './common.js';
 import type { DecodedLayer } from '../walk/layers.js';
-import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, walkPacket, type LinkStart, type PacketDecode, type TcpTunnelKind, type UdpTunnelKind, type WalkOptions } from '../walk/walker.js';
+import { walkPacket, type LinkStart, type PacketDecode, type TcpTunnelKind, type UdpTunnelKind, type WalkOptions } from '../walk/walker.js';
 
 
 /**
@@ -298,7 +298,7 @@ class FastSummary {
 }
 
 /** `tunnelwire decode FILE`. @returns the exit status. */
-export async function runDecode(file: string, o: CommonOptions & { json: boolean; summary: boolean; count?: boolean; walker?: boolean }): Promise<number> {
+export async function runDecode(file: string, o: CommonOptions & { json: boolean; summary: boolean; walker?: boolean }): Promise<number> {
   try {
     const s = session(o, await loadRegistry(o.registry));
     const bar = await progressBar(o, file);
@@ -306,9 +306,10 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
     const optionCounts = new Map<string, number>();
     const totals = { packets: 0, tunneled: 0, errors: 0, warnings: 0 };
     const sink = new ByteSink(writeStdout);
-    const fastSum = !o.walker && o.type === undefined && o.vni === undefined && !o.strict && o.maxDepth >= 1 && o.summary ? new FastSummary(new FastLine(s.registry, s.udpPorts, s.tcpPorts)) : undefined;
-    // The fast path renders common clean tunnel packets straight to bytes; it is off when filtering.
-    const fast = !o.walker && o.type === undefined && o.vni === undefined && !o.strict && o.maxDepth >= 1 && !o.summary ? new FastLine(s.registry, s.udpPorts, s.tcpPorts) : undefined;
+    // The fast path renders common clean tunnel packets straight to bytes (or into the summary); it is off when filtering.
+    const fl = !o.walker && o.type === undefined && o.vni === undefined && !o.strict && o.maxDepth >= 1 ? new FastLine(s.registry, s.udpPorts, s.tcpPorts) : undefined;
+    const fastSum = fl && o.summary ? new FastSummary(fl) : undefined;
+    const fast = o.summary ? undefined : fl;
     mustBeReadable(file);
     const cur = new CaptureFileCursor(file);
     const p = cur.parser;
