@@ -380,8 +380,6 @@ const L4_TCP = 3;
 /** See the module doc. One instance per output stream; not re-entrant. */
 export class FastLine {
   private readonly dec: TunnelDecoder;
-  private readonly udpTunnel = new Uint8Array(65536);
-  private readonly tcpTunnel = new Uint8Array(65536);
   private secCached = -1;
   private dateBytes: Uint8Array = new Uint8Array(20);
   // Scan results.
@@ -409,8 +407,6 @@ export class FastLine {
     tcpPorts: ReadonlyMap<number, TcpTunnelKind>,
   ) {
     this.dec = new TunnelDecoder(udpPorts, tcpPorts);
-    for (const [p, k] of udpPorts) if (k !== 'none') this.udpTunnel[p] = 1;
-    for (const [p, k] of tcpPorts) if (k === 'stt') this.tcpTunnel[p] = 1;
   }
 
   /**
@@ -601,7 +597,7 @@ export class FastLine {
       if (avail < 8) return false;
       const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
       if (ulen < 8 || ulen > avail) return false;
-      if (this.udpTunnel[(b[l4 + 2]! << 8) | b[l4 + 3]!] || this.udpTunnel[(b[l4]! << 8) | b[l4 + 1]!]) return false;
+      if (this.dec.isUdpTunnelPort((b[l4 + 2]! << 8) | b[l4 + 3]!) || this.dec.isUdpTunnelPort((b[l4]! << 8) | b[l4 + 1]!)) return false;
       this.il4Kind = L4_UDP;
       return true;
     }
@@ -609,7 +605,7 @@ export class FastLine {
       if (avail < 20) return false;
       const doff = (b[l4 + 12]! >>> 4) << 2;
       if (doff < 20 || doff > avail) return false;
-      if (this.tcpTunnel[(b[l4 + 2]! << 8) | b[l4 + 3]!] || this.tcpTunnel[(b[l4]! << 8) | b[l4 + 1]!]) return false;
+      if (this.dec.isTcpTunnelPort((b[l4 + 2]! << 8) | b[l4 + 3]!) || this.dec.isTcpTunnelPort((b[l4]! << 8) | b[l4 + 1]!)) return false;
       this.il4Kind = L4_TCP;
       return true;
     }

@@ -143,6 +143,15 @@ export class TunnelDecoder {
     return this.tunnel === T.Stt ? ((b[s + 8]! << 24) | (b[s + 9]! << 16) | (b[s + 10]! << 8) | b[s + 11]!) >>> 0 : 0;
   }
 
+  /** Does this decoder take UDP port `port` (source or destination) as a tunnel port? */
+  isUdpTunnelPort(port: number): boolean {
+    return this.udp[port] !== 0;
+  }
+  /** Does this decoder take TCP port `port` as an STT port? */
+  isTcpTunnelPort(port: number): boolean {
+    return this.tcp[port] !== 0;
+  }
+
   private gbpPort = false;
   private readonly udp = new Uint8Array(65536);
   private readonly tcp = new Uint8Array(65536);

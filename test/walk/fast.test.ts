@@ -6,7 +6,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { TUNNEL_ERROR, TUNNEL_NAMES, TUNNEL_NEEDS_REASSEMBLY, TunnelDecoder } from '../../src/walk/fast.js';
-import { walkPacket } from '../../src/walk/walker.js';
+import { DEFAULT_UDP_PORTS, walkPacket, type TcpTunnelKind, type UdpTunnelKind } from '../../src/walk/walker.js';
 import { CAPTURES, decodeCaptureForTest, type DecodedRecord } from './helpers.js';
 
 const TUNNELS = new Set(['vxlan', 'vxlan-gpe', 'geneve', 'nvgre', 'gre', 'stt']);
@@ -100,4 +100,18 @@ describe('TunnelDecoder ≡ walkPacket', () => {
       if (got === TUNNEL_ERROR) expect(dec.errorAt).toBeLessThanOrEqual(b.length);
     },
   );
+});
+
+describe('TunnelDecoder tunnel ports', () => {
+  it('are the ports whose kind is not none, in the maps it was built with', () => {
+    const udp = new Map<number, UdpTunnelKind>([...DEFAULT_UDP_PORTS, [8472, 'vxlan-rfc7348'], [4790, 'vxlan-gpe'], [4789, 'none']]);
+    const tcp = new Map<number, TcpTunnelKind>([[7471, 'stt'], [7472, 'none']]);
+    const d = new TunnelDecoder(udp, tcp);
+    for (let p = 0; p < 65536; p++) {
+      expect(d.isUdpTunnelPort(p), `udp ${p}`).toBe((udp.get(p) ?? 'none') !== 'none');
+      expect(d.isTcpTunnelPort(p), `tcp ${p}`).toBe((tcp.get(p) ?? 'none') !== 'none');
+    }
+    expect(new TunnelDecoder().isUdpTunnelPort(6081)).toBe(true); // Geneve by default
+    expect(new TunnelDecoder().isTcpTunnelPort(7471)).toBe(true); // STT by default
+  });
 });
