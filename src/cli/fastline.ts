@@ -529,13 +529,10 @@ export class FastLine {
     this.optText = EMPTY;
     this.optEntry = undefined;
     this.optJson = EMPTY;
-    let inner: number;
-    if (t === TUNNEL_NVGRE) inner = l4 + 8;
-    else if (t === TUNNEL_STT) {
+    if (t === TUNNEL_STT) {
       // One whole frame in this segment: version 0 (the decoder checked), the frame fills the segment.
       if (d.innerEnd !== end) return false;
-      inner = d.innerOffset;
-    } else {
+    } else if (t !== TUNNEL_NVGRE) {
       const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
       if (l4 + ulen !== end) return false;
       const tOff = d.tunnelOffset;
@@ -552,10 +549,9 @@ export class FastLine {
           this.optJson = e.json;
         } else if ((b[tOff + 1]! & 0x40) !== 0) return false; // C without options: a warning
       }
-      inner = d.innerOffset;
     }
-    this.inner = inner;
-    return this.scanInner(b, inner, end);
+    this.inner = d.innerOffset;
+    return this.scanInner(b, d.innerOffset, end);
   }
 
   private scanInner(b: Uint8Array, e: number, end: number): boolean {
