@@ -260,13 +260,7 @@ export function pushHeader(t: HeaderTemplate, inner: Uint8Array, out: Uint8Array
   const total = t.length + inner.length;
   if (offset < 0 || offset + total > out.length) throw new RangeError(`need ${total} bytes at ${offset}, buffer has ${out.length}`);
   out.set(inner, offset + t.length);
-  const aligned = (t as { readonly [WORDS]?: ReadonlyArray<AlignedHeader | undefined> })[WORDS];
-  if (aligned !== undefined && (offset | 0) === offset && (out === outView ? outWords !== null : cacheOut(out))) {
-    const at = outByteOffset + offset;
-    const h = aligned[at & 3];
-    if (h !== undefined && writeHeader(t, h, at, total, srcPort, ipId)) return total;
-  }
-  return patch(t, out, offset, total, srcPort, ipId);
+  return wordPath(t, out, offset, total, srcPort, ipId) ? total : patch(t, out, offset, total, srcPort, ipId);
 }
 
 /**
@@ -278,13 +272,16 @@ export function pushHeader(t: HeaderTemplate, inner: Uint8Array, out: Uint8Array
 export function pushHeaderInPlace(t: HeaderTemplate, out: Uint8Array, offset: number, innerLength: number, srcPort: number, ipId = 0): number {
   const total = t.length + innerLength;
   if (offset < 0 || offset + total > out.length) throw new RangeError(`need ${total} bytes at ${offset}, buffer has ${out.length}`);
+  return wordPath(t, out, offset, total, srcPort, ipId) ? total : patch(t, out, offset, total, srcPort, ipId);
+}
+
+/** The word path of {@link pushHeader} when its conditions hold (then true, header written), else false. */
+function wordPath(t: HeaderTemplate, out: Uint8Array, offset: number, total: number, srcPort: number, ipId: number): boolean {
   const aligned = (t as { readonly [WORDS]?: ReadonlyArray<AlignedHeader | undefined> })[WORDS];
-  if (aligned !== undefined && (offset | 0) === offset && (total | 0) === total && (out === outView ? outWords !== null : cacheOut(out))) {
-    const at = outByteOffset + offset;
-    const h = aligned[at & 3];
-    if (h !== undefined && writeHeader(t, h, at, total, srcPort, ipId)) return total;
-  }
-  return patch(t, out, offset, total, srcPort, ipId);
+  if (aligned === undefined || (offset | 0) !== offset || (total | 0) !== total || !(out === outView ? outWords !== null : cacheOut(out))) return false;
+  const at = outByteOffset + offset;
+  const h = aligned[at & 3];
+  return h !== undefined && writeHeader(t, h, at, total, srcPort, ipId);
 }
 
 // Cache of the last output view. A view is cached the second time in a row it is seen, so views
@@ -311,6 +308,13 @@ function cacheOut(out: Uint8Array): boolean {
   return outWords !== null;
 }
 
+/** The IPv4 header checksum for Total Length `tl` and Identification `id`, from the template's partial sum. */
+function ipv4Checksum(t: HeaderTemplate, tl: number, id: number): number {
+  const s = t.ipv4PartialSum + tl + id; // below 2^18: two folds suffice
+  const f = (s & 0xffff) + (s >>> 16);
+  return ~((f & 0xffff) + (f >>> 16)) & 0xffff;
+}
+
 /** The two bytes of the 16-bit value `v` in wire (big-endian) order, as a little-endian 16-bit word. */
 function le16(v: number): number {
   return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
@@ -329,9 +333,7 @@ function writeHeader(t: HeaderTemplate, h: AlignedHeader, at: number, total: num
   if (b + 13 > w.length || tl > 0xffff) return false;
   const src = h.words;
   const id = ipId & 0xffff;
-  let s = t.ipv4PartialSum + tl + id;
-  s = (s & 0xffff) + (s >>> 16);
-  s = ~((s & 0xffff) + (s >>> 16)) & 0xffff;
+  const s = ipv4Checksum(t, tl, id);
   const ulen = total - 34;
   w[b] = (w[b]! & h.headKeep) | src[0]!;
   w[b + 12] = (w[b + 12]! & h.tailKeep) | src[12]!;
@@ -372,9 +374,7 @@ function patch(t: HeaderTemplate, out: Uint8Array, offset: number, total: number
     out[ip + 3] = tl;
     out[ip + 4] = id >>> 8;
     out[ip + 5] = id;
-    let s = t.ipv4PartialSum + tl + id;
-    s = (s & 0xffff) + (s >>> 16);
-    s = ~((s & 0xffff) + (s >>> 16)) & 0xffff;
+    const s = ipv4Checksum(t, tl, id);
     out[ip + 10] = s >>> 8;
     out[ip + 11] = s;
   } else {
