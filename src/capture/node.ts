@@ -18,6 +18,13 @@ export interface ReadCaptureFileOptions extends CaptureParserOptions {
   readonly chunkSize?: number;
 }
 
+/** Bytes per read: `opts.chunkSize` or 1 MiB. @throws RangeError when it is not a positive integer. */
+function chunkSizeOf(opts: ReadCaptureFileOptions): number {
+  const chunkSize = opts.chunkSize ?? 1 << 20;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  return chunkSize;
+}
+
 /**
  * Stream the records of a pcap or pcapng file, then at most one error item.
  *
@@ -25,8 +32,7 @@ export interface ReadCaptureFileOptions extends CaptureParserOptions {
  * @throws (rejects) on I/O errors, or RangeError for a `chunkSize` that is not a positive integer.
  */
 export async function* readCaptureFile(path: string, opts: ReadCaptureFileOptions = {}): AsyncGenerator<CaptureItem, void, undefined> {
-  const chunkSize = opts.chunkSize ?? 1 << 20;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  const chunkSize = chunkSizeOf(opts);
   const parser = new CaptureParser(opts);
   const fh = await open(path, 'r');
   try {
@@ -52,8 +58,7 @@ export async function* readCaptureFile(path: string, opts: ReadCaptureFileOption
  * `path` in `chunkSize` chunks with `readSync`. Memory stays bounded by the largest record.
  */
 export function* readCaptureFileSync(path: string, opts: ReadCaptureFileOptions = {}): Generator<CaptureItem, void, undefined> {
-  const chunkSize = opts.chunkSize ?? 1 << 20;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  const chunkSize = chunkSizeOf(opts);
   const parser = new CaptureParser(opts);
   const fd = openSync(path, 'r');
   try {
@@ -97,8 +102,7 @@ export class CaptureFileCursor {
   private closed = false;
 
   constructor(path: string, opts: ReadCaptureFileOptions = {}) {
-    const chunkSize = opts.chunkSize ?? 1 << 20;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+    const chunkSize = chunkSizeOf(opts);
     this.parser = new CaptureParser(opts);
     this.buf = new Uint8Array(chunkSize);
     this.fd = openSync(path, 'r');
