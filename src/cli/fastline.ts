@@ -11,7 +11,7 @@
  * tunnel. No errors, no warnings. Anything else returns false and the caller uses the walker.
  */
 import { parseGeneveLax } from '../geneve/fields.js';
-import { formatIpv6 } from '../net/bytes.js';
+import { formatIpv6, ipv6ZeroRun } from '../net/bytes.js';
 import { onesSum } from '../net/checksum.js';
 import { l4ChecksumValid } from '../net/udp.js';
 import type { OptionRegistry } from '../tlv/registry.js';
@@ -213,22 +213,9 @@ export class ByteSink {
 
   /** RFC 5952 text, as {@link formatIpv6} writes it. */
   ipv6(src: Uint8Array, o: number): void {
-    let bestStart = -1;
-    let bestLen = 0;
-    for (let k = 0; k < 8; ) {
-      if (src[o + 2 * k] !== 0 || src[o + 2 * k + 1] !== 0) {
-        k++;
-        continue;
-      }
-      let j = k;
-      while (j < 8 && src[o + 2 * j] === 0 && src[o + 2 * j + 1] === 0) j++;
-      if (j - k > bestLen) {
-        bestStart = k;
-        bestLen = j - k;
-      }
-      k = j;
-    }
-    if (bestLen < 2) bestStart = -1;
+    const run = ipv6ZeroRun(src, o);
+    const bestStart = run < 0 ? -1 : run >>> 4;
+    const bestLen = run < 0 ? 0 : run & 15;
     if (bestStart === 0 && bestLen === 5 && src[o + 10] === 0xff && src[o + 11] === 0xff) {
       this.text(formatIpv6(src, o));
       return;

@@ -110,26 +110,37 @@ export function ipv4FromText(s: string): Uint8Array {
   return Uint8Array.from(parts.map(Number));
 }
 
-/** An IPv6 address at `i` in RFC 5952 canonical text (longest zero run compressed, lower case). */
-export function formatIpv6(b: Uint8Array, i: number): string {
-  const w: number[] = [];
-  for (let k = 0; k < 8; k++) w.push(u16(b, i + 2 * k));
+/**
+ * The run of zero 16-bit groups that RFC 5952 §4.2 compresses to `::` in the IPv6 address at `i`: the
+ * longest run of two or more (the first of equal ones), as `start << 4 | length` (start 0..7 in
+ * groups, length 2..8), or -1 when no run of two groups is zero. Allocates nothing.
+ */
+export function ipv6ZeroRun(b: Uint8Array, i: number): number {
   let bestStart = -1;
-  let bestLen = 0;
+  let bestLen = 1;
   for (let k = 0; k < 8; ) {
-    if (w[k] !== 0) {
+    if (b[i + 2 * k] !== 0 || b[i + 2 * k + 1] !== 0) {
       k++;
       continue;
     }
     let j = k;
-    while (j < 8 && w[j] === 0) j++;
+    while (j < 8 && b[i + 2 * j] === 0 && b[i + 2 * j + 1] === 0) j++;
     if (j - k > bestLen) {
       bestStart = k;
       bestLen = j - k;
     }
     k = j;
   }
-  if (bestLen < 2) bestStart = -1;
+  return bestStart < 0 ? -1 : (bestStart << 4) | bestLen;
+}
+
+/** An IPv6 address at `i` in RFC 5952 canonical text (longest zero run compressed, lower case). */
+export function formatIpv6(b: Uint8Array, i: number): string {
+  const w: number[] = [];
+  for (let k = 0; k < 8; k++) w.push(u16(b, i + 2 * k));
+  const run = ipv6ZeroRun(b, i);
+  const bestStart = run < 0 ? -1 : run >>> 4;
+  const bestLen = run < 0 ? 0 : run & 15;
   // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted tail, as inet_ntop does.
   if (bestStart === 0 && bestLen === 5 && w[5] === 0xffff) return `::ffff:${formatIpv4(b, i + 12)}`;
   const hex = (k: number): string => w[k]!.toString(16);
