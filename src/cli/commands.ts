@@ -12,14 +12,14 @@ import { formatWireError, type WireError } from '../net/errors.js';
 import { EtherType } from '../net/ethernet.js';
 import { linkLayerInfo, LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../capture/linktype.js';
 import { CaptureFileCursor, readCaptureFile, PcapFileWriter } from '../capture/node.js';
-import { TUNNEL_NAMES, TUNNEL_NVGRE, TUNNEL_STT } from '../walk/fast.js';
+import { TUNNEL_NAMES, TUNNEL_STT } from '../walk/fast.js';
 import { formatIpv4, formatIpv6 } from '../net/bytes.js';
 import { SttReassembler } from '../stt/reassembly.js';
 import { IpReassembler } from '../walk/ipfrag.js';
 import { packetJson, packetLine, packetWarnings } from '../walk/format.js';
 import { ByteSink, FastLine, fnv1a } from './fastline.js';
 import { writeStdout } from './stdout.js';
-import { CliError, mustBeReadable, portMaps, usageExit, type CommonOptions } from './common.js';
+import { CliError, mustBeReadable, optionClassText, optionCountName, portMaps, summaryIdText, summaryRowKey, usageExit, type CommonOptions } from './common.js';
 
 export { CliError, type CommonOptions } from './common.js';
 import type { DecodedLayer } from '../walk/layers.js';
@@ -176,14 +176,14 @@ function summaryKey(d: PacketDecode): SummaryRow | undefined {
   const id = tunnelId(t);
   const row: SummaryRow = {
     type: t.proto,
-    id: id === undefined ? '-' : t.proto === 'stt' ? `0x${id.toString(16).padStart(16, '0')}` : t.proto === 'nvgre' ? `0x${id.toString(16).padStart(6, '0')}` : id.toString(),
+    id: id === undefined ? '-' : summaryIdText(t.proto, id),
     src: ip && (ip.proto === 'ipv4' || ip.proto === 'ipv6') ? ip.src : '?',
     dst: ip && (ip.proto === 'ipv4' || ip.proto === 'ipv6') ? ip.dst : '?',
     packets: 0,
     bytes: 0,
     classes: new Set(),
   };
-  if (t.proto === 'geneve') for (const o of t.options) row.classes.add(`0x${o.optionClass.toString(16).padStart(4, '0')}`);
+  if (t.proto === 'geneve') for (const o of t.options) row.classes.add(optionClassText(o.optionClass));
   return row;
 }
 
@@ -191,7 +191,7 @@ function countOptions(d: PacketDecode, reg: OptionRegistry, counts: Map<string, 
   for (const l of d.layers) {
     if (l.proto !== 'geneve') continue;
     for (const o of l.options) {
-      const name = reg.lookup(o.optionClass, o.type)?.name ?? `0x${o.optionClass.toString(16).padStart(4, '0')}:0x${o.type.toString(16).padStart(2, '0')}`;
+      const name = optionCountName(reg, o.optionClass, o.type);
       counts.set(name, (counts.get(name) ?? 0) + 1);
     }
   }
@@ -278,10 +278,10 @@ class FastSummary {
       const type = TUNNEL_NAMES[t]!;
       let id = 0n;
       for (let i = 0; i < idLen; i++) id = (id << 8n) | BigInt(b[idAt + i]!);
-      const idText = t === TUNNEL_STT ? `0x${id.toString(16).padStart(16, '0')}` : t === TUNNEL_NVGRE ? `0x${id.toString(16).padStart(6, '0')}` : id.toString();
+      const idText = summaryIdText(type, id);
       const src = v4 ? formatIpv4(b, ip + 12) : formatIpv6(b, ip + 8);
       const dst = v4 ? formatIpv4(b, ip + 16) : formatIpv6(b, ip + 24);
-      const key = `${type}|${idText}|${src}|${dst}`;
+      const key = summaryRowKey(type, idText, src, dst);
       row = rows.get(key);
       if (!row) rows.set(key, (row = { type, id: idText, src, dst, packets: 0, bytes: 0, classes: new Set() }));
       list.push({ key: k.slice(0, n), row });
@@ -351,7 +351,7 @@ export async function runDecode(file: string, o: CommonOptions & { json: boolean
           const row = summaryKey(d);
           if (!row) continue;
           totals.tunneled++;
-          const key = `${row.type}|${row.id}|${row.src}|${row.dst}`;
+          const key = summaryRowKey(row.type, row.id, row.src, row.dst);
           const have = rows.get(key);
           const target = have ?? row;
           if (!have) rows.set(key, row);

@@ -1,8 +1,9 @@
 /**
  * What the CLI's commands share, small enough that `decode --count` loads it without the rest: the
- * common options, the usage error and its exit status, the port maps, the readable-file check.
+ * common options, the usage error and its exit status, the port maps, the readable-file check, the summary's labels.
  */
 import { statSync } from 'node:fs';
+import type { OptionRegistry } from '../tlv/registry.js';
 import { DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS, type TcpTunnelKind, type UdpTunnelKind } from '../walk/walker.js';
 
 /** Options shared by `decode` and `decap`. */
@@ -45,4 +46,27 @@ export function mustBeReadable(file: string): void {
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+// `--summary` labels. The walker path (commands.ts) and the fast path (fastline.ts) each make rows and
+// share them by these strings, so both must write them the same way.
+
+/** A summary row's tunnel ID: the STT Context ID as 16 hex digits, the NVGRE VSID as 6, else decimal. */
+export function summaryIdText(type: string, id: bigint): string {
+  return type === 'stt' ? `0x${id.toString(16).padStart(16, '0')}` : type === 'nvgre' ? `0x${id.toString(16).padStart(6, '0')}` : id.toString();
+}
+
+/** The key of a summary row: one row per tunnel type, ID and outer addresses. */
+export function summaryRowKey(type: string, id: string, src: string, dst: string): string {
+  return `${type}|${id}|${src}|${dst}`;
+}
+
+/** A Geneve option class as the summary lists it (`0x0102`). */
+export function optionClassText(optionClass: number): string {
+  return `0x${optionClass.toString(16).padStart(4, '0')}`;
+}
+
+/** A Geneve option as the summary counts it: its registry name, else `class:type` in hex (`0x0102:0x80`). */
+export function optionCountName(registry: OptionRegistry, optionClass: number, type: number): string {
+  return registry.lookup(optionClass, type)?.name ?? `${optionClassText(optionClass)}:0x${type.toString(16).padStart(2, '0')}`;
 }

@@ -17,6 +17,7 @@ import { l4ChecksumValid } from '../net/udp.js';
 import type { OptionRegistry } from '../tlv/registry.js';
 import { TUNNEL_GENEVE, TUNNEL_NVGRE, TUNNEL_STT, TUNNEL_VXLAN, TUNNEL_VXLAN_GPE, TunnelDecoder } from '../walk/fast.js';
 import { optionJson, optionText } from '../walk/format.js';
+import { optionClassText, optionCountName } from './common.js';
 import type { TcpTunnelKind, UdpTunnelKind } from '../walk/walker.js';
 
 const enc = new TextEncoder();
@@ -474,9 +475,8 @@ export class FastLine {
       json += (json ? ',' : '') + JSON.stringify(optionJson(o, this.registry, at + 4));
       at += 4 + o.data.length;
     }
-    const hex = (n: number, d: number): string => `0x${n.toString(16).padStart(d, '0')}`;
-    const classes = [...new Set(opts.map((o) => hex(o.optionClass, 4)))];
-    const names = opts.map((o) => this.registry.lookup(o.optionClass, o.type)?.name ?? `${hex(o.optionClass, 4)}:${hex(o.type, 2)}`);
+    const classes = [...new Set(opts.map((o) => optionClassText(o.optionClass)))];
+    const names = opts.map((o) => optionCountName(this.registry, o.optionClass, o.type));
     return { bytes, rel, ok: true, text: lit(text), json: lit(json), classes, names };
   }
 
