@@ -5,7 +5,7 @@
 import { LINKTYPE_ETHERNET } from '../capture/linktype.js';
 import { CaptureFileCursor } from '../capture/node.js';
 import { formatWireError } from '../net/errors.js';
-import { TUNNEL_ERROR, TUNNEL_NAMES, TunnelDecoder } from '../walk/fast.js';
+import { TUNNEL_ERROR, TUNNEL_GRE, TUNNEL_NAMES, TUNNEL_STT, TUNNEL_VXLAN, TunnelDecoder } from '../walk/fast.js';
 import { CliError, mustBeReadable, portMaps, usageExit, type CommonOptions } from './common.js';
 
 interface Counter {
@@ -35,7 +35,7 @@ function count(file: string, o: CommonOptions): number {
   mustBeReadable(file);
   const { udpPorts, tcpPorts } = portMaps(o);
   const dec = new TunnelDecoder(udpPorts, tcpPorts);
-  const perType = new Array<number>(TUNNEL_NAMES.length + 1).fill(0);
+  const perType = new Array<number>(TUNNEL_NAMES.length).fill(0);
   // Per tunnel ID without a string or bigint per packet: one map per type keyed by the ID (a small
   // integer key, no heap number), and STT by the Context ID's high then low 32 bits. A counter object
   // per ID, so that a packet costs one lookup.
@@ -70,14 +70,14 @@ function count(file: string, o: CommonOptions): number {
         continue;
       }
       if (wantType !== -2 && t !== wantType) continue;
-      if (wantLow !== -1 && (dec.tunnelId !== wantLow || (t === 6 ? dec.tunnelIdHigh !== wantHigh : wantWide))) continue;
+      if (wantLow !== -1 && (dec.tunnelId !== wantLow || (t === TUNNEL_STT ? dec.tunnelIdHigh !== wantHigh : wantWide))) continue;
       perType[t]!++;
-      if (t === 6) {
+      if (t === TUNNEL_STT) {
         const hi = dec.tunnelIdHigh;
         let m = perStt.get(hi);
         if (!m) perStt.set(hi, (m = new Map()));
         bump(m, dec.tunnelId);
-      } else if (t >= 1 && t <= 5) {
+      } else if (t >= TUNNEL_VXLAN && t <= TUNNEL_GRE) {
         bump(perId[t]!, dec.tunnelId);
       }
     }
