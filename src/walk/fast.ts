@@ -378,6 +378,12 @@ export class TunnelDecoder {
     return (this.tunnel = T.Gre);
   }
 
+  /**
+   * STT for the general path (every case the fast path's sttFast leaves), in the walker's order of
+   * checks: TCP header, ports, frame length, segment inside the frame, frame header. A segment that
+   * does not start the frame, or a first segment of a longer frame, needs reassembly, unless the capture
+   * cut the datagram (`cut`): then what is there is decoded.
+   */
   private sttTunnel(b: Uint8Array, t: number, end: number, cut: boolean): number {
     if (t + 20 > end) return this.fail(t);
     const doff = (b[t + 12]! >>> 4) << 2;
@@ -388,22 +394,10 @@ export class TunnelDecoder {
     const fragOff = (b[t + 6]! << 8) | b[t + 7]!;
     this.tunnelOffset = s;
     this.innerEnd = end;
-    // The common case: a whole frame in one segment (offset 0, the segment is the frame), version 0.
-    if (fragOff === 0 && frameLength === end - s && frameLength >= 18 && b[s] === 0) {
-      this.tunnelId = ((b[s + 12]! << 24) | (b[s + 13]! << 16) | (b[s + 14]! << 8) | b[s + 15]!) >>> 0;
-      this.innerOffset = s + 18;
-      return (this.tunnel = T.Stt);
-    }
-    return this.sttSegment(b, s, end, cut, frameLength, fragOff);
-  }
-
-  /** STT segments other than a whole frame: the walker's order of checks (frame length, segment inside the frame, frame header). */
-  private sttSegment(b: Uint8Array, s: number, end: number, cut: boolean, frameLength: number, fragOff: number): number {
     const data = end - s;
     if (frameLength < 18 || fragOff + data > frameLength) return this.fail(s);
     if (fragOff !== 0) return (this.tunnel = T.NeedsReassembly);
     if (data < 18 || b[s]! !== 0) return this.fail(s);
-    // A first segment: more segments follow, unless the capture cut the datagram (then decode what is there).
     if (data < frameLength && !cut) return (this.tunnel = T.NeedsReassembly);
     this.tunnelId = ((b[s + 12]! << 24) | (b[s + 13]! << 16) | (b[s + 14]! << 8) | b[s + 15]!) >>> 0;
     this.innerOffset = s + 18;
